@@ -1,0 +1,50 @@
+# Plotify: `make run` sets everything up and serves the app; `make test` sets up and runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+# Local copies of the demo files (these machines keep them in ../shared/data); empty = download.
+DEMO_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
+export DEMO_DATA_DIR
+
+.PHONY: run test setup python-env assets data models bench clean
+
+run: setup data models ## set up, load demo data and models if missing, serve on 127.0.0.1:5000
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup ## set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+setup: python-env assets
+
+python-env: $(VENV)/.installed
+
+# pipenv resolves the Pipfile (the lock it writes is ignored: it names the index host).
+$(VENV)/.installed: Pipfile
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
+	$(PYTHON) -m pipenv install --dev
+	@touch $@
+
+assets: python-env
+	@if [ -f package.json ]; then \
+		npm ci --no-audit --no-fund && npm run --if-present build; \
+	fi
+	@if [ -f tools/build_css.py ]; then $(BIN)/python tools/build_css.py; fi
+
+data: python-env ## load the demo data if the store is empty
+	$(FLASK) etl demo
+
+models: python-env ## train what models/ lacks
+	@if $(FLASK) ml --help >/dev/null 2>&1; then $(FLASK) ml train-missing; \
+	else echo "No ML commands yet: skipping model training."; fi
+
+bench: setup ## run the benchmarks and record their results under bench/results/
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules static/dist static/vendor static/css .pytest_cache

@@ -1,0 +1,47 @@
+"""Plotify's Flask application factory: configuration, the store, blueprints and CLI groups."""
+from __future__ import annotations
+
+import os
+
+from dotenv import load_dotenv
+from flask import Flask
+
+import store
+
+# Every variable the app reads, with its default; .env.example documents each one.
+DEFAULTS = {
+    "SECRET_KEY": "dev",
+    "MONGODB_URI": None,
+    "DATABASE": None,  # defaults to instance/plotify.sqlite3
+    "MODELS_DIR": None,  # defaults to models/ beside this file
+    "DEMO_DATA_DIR": None,  # local copies of the demo files instead of downloading them
+    "SPOTIFY_CLIENT_ID": None,
+    "SPOTIFY_CLIENT_SECRET": None,
+    "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:8888/callback",
+    "FEATURE_PROVIDERS": "spotify,reccobeats",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; test_config overrides the environment."""
+    # gunicorn does not read .env by itself, so the factory does (existing variables win).
+    load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"))
+    app = Flask(__name__, instance_relative_config=True)
+    for key, default in DEFAULTS.items():
+        app.config[key] = os.environ.get(key) or default
+    app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(
+        app.instance_path, "plotify.sqlite3")
+    app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or os.path.join(app.root_path, "models")
+    if test_config is not None:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    store.init_app(app)
+
+    from etl.cli import etl_cli
+
+    app.cli.add_command(etl_cli)
+    return app
+
+
+app = create_app()

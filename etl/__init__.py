@@ -1,0 +1,1 @@
+"""Extract, transform and load: files, Spotify and ReccoBeats into the track store."""

@@ -1,0 +1,140 @@
+"""`flask etl …` commands: file import, demo data and store status."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+import store
+from etl import demo
+from etl.download import DownloadFailed, download, is_url
+from etl.files import ImportFailed, import_file
+from store.base import StoreUnavailable
+
+etl_cli = AppGroup("etl", help="Load tracks, playlists and recommendations into the store.")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip() or not rest.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint=option)
+        pairs[key.strip()] = rest.strip()
+    return pairs
+
+
+def _load_people(path: str | None, inline: dict[str, str]) -> dict[str, str]:
+    people: dict[str, str] = {}
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                people = {str(k): str(v) for k, v in json.load(handle).items()}
+        except (OSError, ValueError, AttributeError) as exc:
+            raise click.BadParameter(f"{path}: expected a JSON object id → name ({exc})",
+                                     param_hint="--people")
+    people.update(inline)
+    return people
+
+
+def _fetch(url: str) -> str:
+    directory = os.path.join(current_app.instance_path, "downloads")
+    state: dict = {}
+
+    def on_size(size):
+        state["bar"] = click.progressbar(length=size or 0, label=f"Downloading {url}",
+                                         show_pos=True, file=sys.stderr)
+        state["bar"].__enter__()
+
+    try:
+        return download(url, directory, on_size=on_size,
+                        progress=lambda n: state["bar"].update(n))
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+def run_import(path: str, **options) -> None:
+    """Import one file with a progress bar and print the report (shared by import and demo)."""
+    target = store.get_store()
+    state: dict = {}
+
+    def on_plan(total):
+        state["bar"] = click.progressbar(length=total, label="Writing", show_pos=True,
+                                         file=sys.stderr)
+        state["bar"].__enter__()
+
+    try:
+        report = import_file(target, path, on_plan=on_plan,
+                             progress=lambda n: state["bar"].update(n), **options)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    for line in report.lines():
+        click.echo(line)
+
+
+@etl_cli.command("import")
+@click.argument("source")
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=HEADER",
+              help="Explicit column mapping for files of an unknown shape (repeatable).")
+@click.option("--kind", type=click.Choice(["dataset", "playlist", "recommendations", "tracks"]),
+              help="What the rows become, with --map (default: tracks, or dataset with --label).")
+@click.option("--label", help="Genre column of a labelled dataset, with --map.")
+@click.option("--dataset", help="Name of the labelled dataset (default: from the shape or file).")
+@click.option("--playlist-id", help="Id of the playlist a playlist export becomes.")
+@click.option("--playlist-name", help="Name of that playlist.")
+@click.option("--people", "people_file", type=click.Path(dir_okay=False),
+              help="JSON file {spotify user id: display name} for playlist exports.")
+@click.option("--person", multiple=True, metavar="ID=NAME", help="One display name (repeatable).")
+def import_command(source, mapping, kind, label, dataset, playlist_id, playlist_name,
+                   people_file, person):
+    """Import a CSV/Parquet file or http(s) URL of tracks with audio features."""
+    people = _load_people(people_file, _pairs(person, "--person"))
+    try:
+        path = _fetch(source) if is_url(source) else source
+        run_import(path, mapping=_pairs(mapping, "--map") or None, kind=kind, label=label,
+                   dataset=dataset, playlist_id=playlist_id, playlist_name=playlist_name,
+                   people=people)
+    except (ImportFailed, DownloadFailed, StoreUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@etl_cli.command("demo")
+@click.option("--data-dir", envvar="DEMO_DATA_DIR", type=click.Path(file_okay=False),
+              help="Local copies of the demo files (default: download them). Env: DEMO_DATA_DIR.")
+@click.option("--force", is_flag=True, help="Import even when the store already holds tracks.")
+def demo_command(data_dir, force):
+    """Load the demo data (114-genre catalogue, Plotify playlist) if the store is empty."""
+    try:
+        target = store.get_store()
+        if not force and not target.is_empty():
+            click.echo(f"The store already holds {target.counts()['tracks']} tracks; "
+                       "demo data not loaded (use --force to load it anyway).")
+            return
+        downloads = os.path.join(current_app.instance_path, "downloads")
+        for item in demo.DEMO_FILES:
+            path = demo.locate(item, data_dir, downloads)
+            click.echo(f"Importing {path}")
+            options = dict(item.options)
+            if "playlist_id" in options:
+                options["people"] = demo.plotify_people()
+            run_import(path, **options)
+    except (ImportFailed, DownloadFailed, StoreUnavailable, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@etl_cli.command("status")
+def status_command():
+    """Show what the store holds."""
+    try:
+        target = store.get_store()
+        click.echo(f"Store: {store.describe(target)}")
+        for name, count in target.counts().items():
+            click.echo(f"  {name}: {count}")
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None

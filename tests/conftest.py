@@ -1,0 +1,84 @@
+"""Shared pytest fixtures: the real data, a store loaded with it, and the flaskr-style app/client/runner."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.environ.get("PLOTIFY_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data")
+DATASET_CSV = os.path.join(SHARED_DATA, "spotify-tracks-114k", "dataset.csv")
+PLAYLIST_CSV = os.path.join(SHARED_DATA, "seed-plotify", "user_song_info.csv")
+RECOMMENDATIONS_CSV = os.path.join(SHARED_DATA, "seed-plotify", "reccommended_song_info.csv")
+PLOTIFY_PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
+
+# TensorFlow's C++ start-up chatter hides test output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def pytest_sessionstart(session):
+    missing = [p for p in (DATASET_CSV, PLAYLIST_CSV, RECOMMENDATIONS_CSV) if not os.path.isfile(p)]
+    if missing:
+        raise pytest.UsageError(
+            "The tests read the real data from ../shared/data (or PLOTIFY_SHARED_DATA); missing: "
+            + ", ".join(missing))
+
+
+def import_demo(target) -> None:
+    """Import the 114k catalogue, the Plotify playlist and its recommendations into a store."""
+    from etl.demo import plotify_people
+    from etl.files import import_file
+
+    import_file(target, DATASET_CSV)
+    import_file(target, PLAYLIST_CSV, playlist_id=PLOTIFY_PLAYLIST_ID,
+                playlist_name="Data Analysis Jamz", people=plotify_people())
+    import_file(target, RECOMMENDATIONS_CSV)
+
+
+@pytest.fixture(scope="session")
+def catalogue_db(tmp_path_factory) -> str:
+    """A SQLite file holding the real demo data, imported once per session (read it, or copy it)."""
+    from store import open_store
+
+    path = str(tmp_path_factory.mktemp("catalogue") / "catalogue.sqlite3")
+    target = open_store(path)
+    import_demo(target)
+    # Fold the write-ahead log into the main file so that a plain file copy is complete.
+    target._connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target.close()
+    return path
+
+
+@pytest.fixture
+def app(catalogue_db, tmp_path):
+    """The app on a private copy of the loaded catalogue, so a test may write freely."""
+    from app import create_app
+
+    database = str(tmp_path / "plotify.sqlite3")
+    shutil.copyfile(catalogue_db, database)
+    application = create_app({"TESTING": True, "DATABASE": database, "MONGODB_URI": None,
+                              "SECRET_KEY": "test"})
+    yield application
+    application.extensions["store"].close()
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """The app on an empty embedded store."""
+    from app import create_app
+
+    application = create_app({"TESTING": True, "DATABASE": str(tmp_path / "empty.sqlite3"),
+                              "MONGODB_URI": None, "SECRET_KEY": "test"})
+    yield application
+    application.extensions["store"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
