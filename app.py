@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 
 from dotenv import load_dotenv
-from flask import Flask
+from flask import Flask, render_template
 
+import api
 import store
 
 # Every variable the app reads, with its default; .env.example documents each one.
@@ -37,6 +38,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     store.init_app(app)
+    api.init_app(app)
+
+    @app.get("/")
+    def index():
+        return render_template("index.html")
 
     from etl.cli import etl_cli
 

@@ -101,6 +101,10 @@ class TrackStore(abc.ABC):
         """Raise StoreUnavailable unless the database answers."""
 
     @abc.abstractmethod
+    def data_version(self) -> int:
+        """A number that grows with every change, for cache keys and ETags."""
+
+    @abc.abstractmethod
     def counts(self) -> dict[str, int]:
         """Rows per collection: tracks, playlists, people, recommendations, datasets, …"""
 
@@ -148,6 +152,10 @@ class TrackStore(abc.ABC):
     @abc.abstractmethod
     def get_track_genres(self, track_ids: Iterable[str]) -> dict[str, list[dict]]:
         """{track id: [{genre, origin}]} for the given tracks."""
+
+    @abc.abstractmethod
+    def dataset_labels(self, dataset: str) -> list[tuple[str, str]]:
+        """(track_id, label) rows of a labelled dataset, ordered by track then label."""
 
     @abc.abstractmethod
     def list_datasets(self) -> list[dict]:

@@ -73,6 +73,10 @@ class MongoStore(TrackStore):
         for batch in chunked(operations, BATCH_SIZE):
             result = self._guard(lambda b=batch: self.db[collection].bulk_write(b, ordered=True))
             changed += result.upserted_count + result.modified_count + result.deleted_count
+        if changed:
+            # Readers cache payloads per data version (ETags), so every change bumps it.
+            self._guard(lambda: self.db.meta.update_one(
+                {"_id": "data_version"}, {"$inc": {"value": 1}}, upsert=True))
         return changed
 
     @staticmethod
@@ -171,6 +175,10 @@ class MongoStore(TrackStore):
     def ping(self):
         self._guard(lambda: self.db.command("ping"))
 
+    def data_version(self):
+        doc = self._guard(lambda: self.db.meta.find_one({"_id": "data_version"}))
+        return 0 if doc is None else doc["value"]
+
     def counts(self):
         return {c: self._guard(lambda c=c: self.db[c].estimated_document_count())
                 for c in COLLECTIONS}
@@ -254,6 +262,11 @@ class MongoStore(TrackStore):
         for d in sorted(docs, key=lambda d: (d["track_id"], d["origin"], d["genre"])):
             found.setdefault(d["track_id"], []).append({"genre": d["genre"], "origin": d["origin"]})
         return found
+
+    def dataset_labels(self, dataset):
+        docs = self._guard(lambda: list(self.db.dataset_tracks.find(
+            {"dataset": dataset}, {"track_id": 1, "label": 1})))
+        return sorted((d["track_id"], d["label"]) for d in docs)
 
     def list_datasets(self):
         result = []

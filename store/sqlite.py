@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS dataset_tracks (
     PRIMARY KEY (dataset, track_id, label)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS etl_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), data_version INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (id, data_version) VALUES (1, 0);
 CREATE INDEX IF NOT EXISTS dataset_tracks_by_track ON dataset_tracks (track_id);
 """
 
@@ -151,7 +153,11 @@ class SQLiteStore(TrackStore):
                 with self._transaction() as conn:
                     before = conn.total_changes
                     conn.executemany(sql, batch)
-                    changed += conn.total_changes - before
+                    batch_changed = conn.total_changes - before
+                    if batch_changed:
+                        # Readers cache payloads per data version (ETags), so every change bumps it.
+                        conn.execute("UPDATE meta SET data_version = data_version + 1")
+                    changed += batch_changed
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
         return changed
@@ -237,6 +243,9 @@ class SQLiteStore(TrackStore):
     # -- reads ----------------------------------------------------------------------------
     def ping(self):
         self._query("SELECT 1")
+
+    def data_version(self):
+        return self._query("SELECT data_version FROM meta")[0][0]
 
     def counts(self):
         tables = ("tracks", "track_genres", "playlists", "playlist_tracks", "people", "artists",
@@ -344,6 +353,10 @@ class SQLiteStore(TrackStore):
                     "ORDER BY track_id, origin, genre", batch):
                 found.setdefault(t, []).append({"genre": genre, "origin": origin})
         return found
+
+    def dataset_labels(self, dataset):
+        return self._query("SELECT track_id, label FROM dataset_tracks WHERE dataset = ? "
+                           "ORDER BY track_id, label", (dataset,))
 
     def list_datasets(self):
         rows = self._query(

@@ -50,15 +50,27 @@ def catalogue_db(tmp_path_factory) -> str:
     return path
 
 
-@pytest.fixture
-def app(catalogue_db, tmp_path):
-    """The app on a private copy of the loaded catalogue, so a test may write freely."""
+def make_app(database: str, **config):
     from app import create_app
 
+    return create_app({"TESTING": True, "DATABASE": database, "MONGODB_URI": None,
+                       "SECRET_KEY": "test", **config})
+
+
+@pytest.fixture(scope="session")
+def app(catalogue_db):
+    """The app on the loaded catalogue, shared by the session (its caches warm once): read only."""
+    application = make_app(catalogue_db)
+    yield application
+    application.extensions["store"].close()
+
+
+@pytest.fixture
+def writable_app(catalogue_db, tmp_path):
+    """The app on a private copy of the loaded catalogue, so a test may write freely."""
     database = str(tmp_path / "plotify.sqlite3")
     shutil.copyfile(catalogue_db, database)
-    application = create_app({"TESTING": True, "DATABASE": database, "MONGODB_URI": None,
-                              "SECRET_KEY": "test"})
+    application = make_app(database)
     yield application
     application.extensions["store"].close()
 
@@ -66,10 +78,7 @@ def app(catalogue_db, tmp_path):
 @pytest.fixture
 def empty_app(tmp_path):
     """The app on an empty embedded store."""
-    from app import create_app
-
-    application = create_app({"TESTING": True, "DATABASE": str(tmp_path / "empty.sqlite3"),
-                              "MONGODB_URI": None, "SECRET_KEY": "test"})
+    application = make_app(str(tmp_path / "empty.sqlite3"))
     yield application
     application.extensions["store"].close()
 

@@ -224,8 +224,9 @@ def data_server():
     server.server_close()
 
 
-def test_import_from_url(runner, data_server, app):
-    result = runner.invoke(args=["etl", "import", f"{data_server}/seed-plotify/user_song_info.csv",
+def test_import_from_url(writable_app, data_server):
+    app = writable_app
+    result = app.test_cli_runner().invoke(args=["etl", "import", f"{data_server}/seed-plotify/user_song_info.csv",
                                  "--playlist-id", "url-playlist", "--person", "kukulski.2=Matt"])
     assert result.exit_code == 0, result.output
     assert "Detected shape: plotify-playlist" in result.output

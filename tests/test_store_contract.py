@@ -51,8 +51,12 @@ def real_tracks() -> list[dict]:
 
 def test_upsert_is_idempotent(track_store, real_tracks):
     assert track_store.upsert_tracks(real_tracks) == 2000
+    version = track_store.data_version()
     assert track_store.upsert_tracks(real_tracks) == 0
     assert track_store.counts()["tracks"] == 2000
+    assert track_store.data_version() == version  # nothing changed, so caches stay valid
+    track_store.upsert_tracks([dict(real_tracks[0], popularity=(real_tracks[0]["popularity"] + 1) % 100)])
+    assert track_store.data_version() > version
 
 
 def test_tracks_round_trip(track_store, real_tracks):
@@ -101,6 +105,7 @@ def test_dataset_rows_keep_every_label(track_store, real_tracks):
     assert track_store.upsert_dataset_tracks("d", rows) == 0
     frame = track_store.read_tracks_frame(dataset="d")
     assert sorted(zip(frame["id"], frame["label"])) == sorted(rows)
+    assert track_store.dataset_labels("d") == sorted(rows)
     [info] = track_store.list_datasets()
     assert (info["row_count"], info["track_count"], info["label_count"]) == (3, 2, 2)
 

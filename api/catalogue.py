@@ -1,0 +1,183 @@
+"""An in-memory index of the stored tracks: text look-up, genres, families, clusters, neighbours."""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+import time
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from store.records import AUDIO_FEATURES
+
+# Features that place a track for "similar by audio features": the seed model's eight, which
+# every source carries (key, mode and time signature say little about likeness).
+SIMILARITY_FEATURES = ("acousticness", "danceability", "energy", "instrumentalness", "liveness",
+                       "loudness", "speechiness", "tempo", "valence")
+CHECK_EVERY = 5.0  # seconds between data-version checks; a reload costs about a second
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+@functools.lru_cache(maxsize=262144)  # artist names repeat a lot across the catalogue
+def text_key(value) -> str:
+    """Case- and accent-insensitive form of a name: 'Beyoncé & JAY-Z' → 'beyonce jay z'."""
+    if not isinstance(value, str):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", plain).strip()
+
+
+class Catalogue:
+    """Every stored track with its primary genre, family and cluster, plus look-up structures."""
+
+    def __init__(self, frame: pd.DataFrame, labels: dict[str, str], family_of, clusters: dict):
+        from sklearn.neighbors import KDTree
+
+        self.frame = frame.reset_index(drop=True)
+        ids = self.frame["id"]
+        self.row_of = {track_id: row for row, track_id in enumerate(ids)}
+        self.frame["genre"] = [labels.get(t) for t in ids]
+        self.frame["family"] = [family_of(g) if g else None for g in self.frame["genre"]]
+        self.frame["cluster"] = [clusters.get(t) for t in ids]
+        self.popularity = self.frame["popularity"].fillna(0).to_numpy()
+        self.title_keys = self.frame["name"].map(text_key)
+        self.artist_keys = self.frame["artists"].map(
+            lambda a: [text_key(x) for x in a.split(";")] if isinstance(a, str) else [])
+        self.by_title: dict[str, list[int]] = {}
+        for row, key in enumerate(self.title_keys):
+            if key:
+                self.by_title.setdefault(key, []).append(row)
+        # Min-max scaling over the catalogue, as for clustering; rows lacking a feature are left
+        # out of the neighbour index rather than guessed.
+        values = self.frame[list(SIMILARITY_FEATURES)].to_numpy(dtype=float)
+        self.low, span = np.nanmin(values, axis=0), np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+        self.span = np.where(span > 0, span, 1.0)
+        complete = ~np.isnan(values).any(axis=1)
+        self.indexed_rows = np.flatnonzero(complete)
+        self.tree = KDTree(self.scale(values[complete])) if complete.any() else None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def scale(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.low) / self.span
+
+    def record(self, row: int) -> dict:
+        """One track as JSON-ready dict (NaN → None)."""
+        item = self.frame.iloc[row].to_dict()
+        return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in item.items()}
+
+    def brief(self, row: int) -> dict:
+        track = self.frame.iloc[row]
+        return {"id": track["id"], "name": track["name"], "artists": track["artists"],
+                "genre": track["genre"], "family": track["family"]}
+
+    def find(self, artist: str | None, title: str | None, limit: int = 10) -> list[int]:
+        """Rows matching the text, best first: exact title with the artist, then looser matches.
+
+        Plain string comparison only: user text is never turned into a pattern or a query.
+        """
+        title_key, artist_key = text_key(title), text_key(artist)
+        if not title_key and not artist_key:
+            return []
+        scored: dict[int, float] = {}
+        popularity = self.popularity
+
+        def add(rows, score):
+            for row in rows:
+                bonus = popularity[row] / 1000  # more popular first among equals
+                scored[row] = max(scored.get(row, -1), score + bonus)
+
+        if title_key:
+            exact = self.by_title.get(title_key, [])
+            if artist_key:
+                add([r for r in exact if artist_key in self.artist_keys[r]], 3)
+                add([r for r in exact if any(artist_key in a for a in self.artist_keys[r])], 2.5)
+            else:
+                add(exact, 2)
+            if len(scored) < limit:
+                contains = np.flatnonzero(self.title_keys.str.contains(title_key, regex=False).to_numpy())
+                if artist_key:
+                    contains = [r for r in contains if any(artist_key in a for a in self.artist_keys[r])]
+                    add(contains, 1.5)
+                else:
+                    add(contains[: limit * 5], 1)
+        elif artist_key:
+            rows = [r for r, keys in enumerate(self.artist_keys) if artist_key in keys]
+            add(rows, 1)
+        return sorted(scored, key=lambda r: -scored[r])[:limit]
+
+    def vector(self, features: dict) -> np.ndarray | None:
+        values = [features.get(f) for f in SIMILARITY_FEATURES]
+        if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
+            return None
+        return self.scale(np.asarray(values, dtype=float))
+
+    def nearest(self, features: dict, k: int = 5, exclude: set[str] = frozenset()) -> list[dict]:
+        """The k catalogue tracks closest in scaled audio features (excluding some ids)."""
+        point = self.vector(features)
+        if point is None or self.tree is None:
+            return []
+        distances, rows = self.tree.query(point[None, :], k=min(k + len(exclude) + 5, len(self.indexed_rows)))
+        found = []
+        for distance, index in zip(distances[0], rows[0]):
+            row = int(self.indexed_rows[index])
+            if self.frame.at[row, "id"] in exclude:
+                continue
+            found.append({**self.brief(row), "distance": round(float(distance), 4)})
+            if len(found) == k:
+                break
+        return found
+
+
+def build_catalogue(track_store, models_dir: str) -> Catalogue:
+    """Read the store (and the saved cluster assignments) into a Catalogue."""
+    from ml.taxonomy import load_taxonomy
+
+    frame = track_store.read_tracks_frame()
+    labels: dict[str, str] = {}
+    for dataset in track_store.list_datasets():
+        # A track under several genres shows the first in alphabetical order, consistently.
+        for track_id, label in track_store.dataset_labels(dataset["name"]):
+            labels.setdefault(track_id, label)
+    taxonomy = load_taxonomy()
+    clusters: dict[str, int] = {}
+    assignments = os.path.join(models_dir, "cluster_assignments.csv")
+    if os.path.isfile(assignments):
+        saved = pd.read_csv(assignments, dtype={"id": str})
+        clusters = dict(zip(saved["id"], saved["cluster"].astype(int)))
+    return Catalogue(frame, labels, taxonomy.family, clusters)
+
+
+class CatalogueCache:
+    """One Catalogue per process, rebuilt when the store's data version changes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._catalogue: Catalogue | None = None
+        self._version = None
+        self._checked = 0.0
+
+    def get(self, track_store, models_dir: str) -> Catalogue:
+        now = time.monotonic()
+        if self._catalogue is not None and now - self._checked < CHECK_EVERY:
+            return self._catalogue
+        with self._lock:
+            version = (track_store.data_version(), _mtime(models_dir))
+            self._checked = time.monotonic()
+            if self._catalogue is None or version != self._version:
+                self._catalogue = build_catalogue(track_store, models_dir)
+                self._version = version
+            return self._catalogue
+
+
+def _mtime(models_dir: str) -> float:
+    path = os.path.join(models_dir, "cluster_assignments.csv")
+    return os.path.getmtime(path) if os.path.exists(path) else 0.0
+
+
+FEATURES_FOR_PLOT = (*AUDIO_FEATURES, "popularity", "duration_ms")

@@ -1,0 +1,203 @@
+"""The API's endpoints; each reads the store or the per-process caches, never builds queries from text."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from flask import Response, current_app, jsonify, request
+
+import store
+from api import bp
+from api.definitions import definitions
+from api.errors import APIError, bad_request, not_found
+from api.model import ModelMissing
+from api.params import check_track_id, int_param, text_param, track_id_param
+from api.payloads import tracks_document
+from store.base import StoreUnavailable
+from store.records import AUDIO_FEATURES
+
+# Stable, distinguishable colours for people, assigned in order of how many tracks they added.
+PERSON_COLOURS = ("#1db954", "#509bf5", "#f573a0", "#ffc864", "#af2896", "#ff6437", "#7e8c8d",
+                  "#27856a", "#8d67ab", "#e8115b", "#148a08", "#dc148c")
+
+
+def _catalogue():
+    app = current_app
+    return app.extensions["catalogue"].get(store.get_store(), app.config["MODELS_DIR"])
+
+
+def _with_colours(people: list[dict]) -> list[dict]:
+    return [{**p, "display_name": p["display_name"] or p["id"],
+             "color": PERSON_COLOURS[i % len(PERSON_COLOURS)]} for i, p in enumerate(people)]
+
+
+@bp.get("/playlists")
+def playlists():
+    found = store.get_store().list_playlists()
+    return jsonify(playlists=[{**p, "people": _with_colours(p["people"])} for p in found])
+
+
+@bp.get("/datasets")
+def datasets():
+    return jsonify(datasets=store.get_store().list_datasets())
+
+
+@bp.get("/features")
+def features():
+    return jsonify(features=definitions())
+
+
+@bp.get("/tracks")
+def tracks():
+    playlist = text_param("playlist")
+    dataset = text_param("dataset")
+    if playlist and dataset:
+        raise bad_request("give either 'playlist' or 'dataset', not both")
+    target = store.get_store()
+    key = ("tracks", playlist, dataset, target.data_version())
+    etag, body, packed = current_app.extensions["payloads"].get(
+        key, lambda: _tracks_payload(target, playlist, dataset))
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
+    gzipped = "gzip" in request.accept_encodings
+    response = Response(packed if gzipped else body, mimetype="application/json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["ETag"] = f'"{etag}"'
+    # The browser revalidates every time; an unchanged store answers 304 with no body.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _tracks_payload(target, playlist: str | None, dataset: str | None) -> dict:
+    catalogue = _catalogue()
+    if playlist:
+        info = target.get_playlist(playlist)
+        if info is None:
+            raise not_found(f"no playlist with id {playlist!r}")
+        members = target.read_tracks_frame(playlist=playlist)
+        extra = members[["id", "added_by", "added_at"]]
+        people = [p for p in target.list_playlists() if p["id"] == playlist][0]["people"]
+        return {**tracks_document(catalogue, list(members["id"]), extra,
+                                  {"kind": "playlist", "id": playlist, "name": info["name"]}),
+                "people": _with_colours(people)}
+    if dataset:
+        if dataset not in {d["name"] for d in target.list_datasets()}:
+            raise not_found(f"no labelled dataset named {dataset!r}")
+        ids = list(dict.fromkeys(target.read_tracks_frame(dataset=dataset)["id"]))
+        return tracks_document(catalogue, ids, None, {"kind": "dataset", "name": dataset},
+                               keep_order=False)
+    return tracks_document(catalogue, list(catalogue.frame["id"]), None, {"kind": "catalogue"},
+                           keep_order=False)
+
+
+def _track_or_404(track_id: str) -> tuple[object, int]:
+    catalogue = _catalogue()
+    row = catalogue.row_of.get(check_track_id(track_id))
+    if row is None:
+        raise not_found(f"no stored track with id {track_id!r}")
+    return catalogue, row
+
+
+@bp.get("/tracks/<track_id>")
+def track(track_id):
+    catalogue, row = _track_or_404(track_id)
+    record = catalogue.record(row)
+    record["genres"] = store.get_store().get_track_genres([track_id]).get(track_id, [])
+    return jsonify(track=record)
+
+
+@bp.get("/tracks/<track_id>/recommendations")
+def recommendations(track_id):
+    catalogue, row = _track_or_404(track_id)
+    limit = int_param("limit", 25, 1, 100)
+    stored = store.get_store().get_recommendations(track_id)
+    seed = catalogue.record(row)
+    if stored:
+        items = []
+        for rec in stored[:limit]:
+            rec_row = catalogue.row_of.get(rec["track_id"])
+            details = catalogue.record(rec_row) if rec_row is not None else {"id": rec["track_id"]}
+            items.append({**details, "source": rec["source"], "rank": rec["rank"]})
+        return jsonify(seed=seed, kind="stored", recommendations=items, total=len(stored))
+    similar = catalogue.nearest(seed, k=limit, exclude={track_id})
+    items = [{**catalogue.record(catalogue.row_of[s["id"]]), "distance": s["distance"],
+              "source": "similar by audio features", "rank": i + 1} for i, s in enumerate(similar)]
+    return jsonify(seed=seed, kind="similar", recommendations=items, total=len(items))
+
+
+@bp.get("/predict")
+def predict():
+    track_id = track_id_param()
+    artist = text_param("artist")
+    title = text_param("track")
+    top_k = int_param("top_k", 5, 1, 20)
+    if not (track_id or artist or title):
+        raise bad_request("give an artist and/or a track name, or a track_id")
+    holder = current_app.extensions["model"]
+    try:
+        predictor = holder.get()
+    except ModelMissing as exc:
+        raise APIError(503, "model_unavailable", str(exc)) from None
+    catalogue = _catalogue()
+    candidates = []
+    if track_id:
+        row = catalogue.row_of.get(track_id)
+        if row is None:
+            raise not_found(f"no track with id {track_id!r} in the local catalogue")
+        rows = [row]
+    else:
+        rows = catalogue.find(artist, title)
+        if not rows:
+            what = " – ".join(x for x in (artist, title) if x)
+            raise not_found(f"no track matching {what!r} in the local catalogue")
+        candidates = [catalogue.brief(r) for r in rows[1:]]
+    match = catalogue.record(rows[0])
+    features = {f: match[f] for f in (*AUDIO_FEATURES, "popularity", "duration_ms")
+                if match.get(f) is not None}
+    prediction = predictor.predict(features, top_k=top_k)
+    genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
+    return jsonify(
+        match=match, candidates=candidates, prediction=prediction,
+        actual={"labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
+                "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"})},
+        features=features,
+        similar=catalogue.nearest(match, k=5, exclude={match["id"]}),
+        sources={"track": "catalogue", "features": match.get("features_source"),
+                 "model": predictor.meta.get("trained_at") or "models/"},
+    )
+
+
+@bp.get("/clusters")
+def clusters():
+    path = os.path.join(current_app.config["MODELS_DIR"], "clusters.json")
+    if not os.path.isfile(path):
+        raise APIError(404, "not_found", "No clusters yet: run `flask --app app ml cluster`.")
+    with open(path, encoding="utf-8") as handle:
+        return current_app.response_class(handle.read(), mimetype="application/json")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from api.openapi import SPEC
+
+    return jsonify(SPEC)
+
+
+def healthz():
+    """Cheap liveness and readiness: the store answers, and whether the model is loaded."""
+    started = time.perf_counter()
+    target = store.get_store()
+    try:
+        target.ping()
+        store_status = {"status": "ok", "backend": target.backend}
+    except StoreUnavailable as exc:
+        store_status = {"status": "unavailable", "backend": target.backend, "message": str(exc)}
+    model = current_app.extensions["model"].status()
+    healthy = store_status["status"] == "ok"
+    body = {"status": "ok" if healthy else "degraded", "store": store_status, "model": model,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3)}
+    return current_app.response_class(json.dumps(body), status=200 if healthy else 503,
+                                      mimetype="application/json")

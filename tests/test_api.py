@@ -1,0 +1,161 @@
+"""The JSON API on real data: the Plotify playlist and the 114k catalogue in the embedded store."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from conftest import PLOTIFY_PLAYLIST_ID
+
+GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # first row of the 114k dataset (acoustic)
+BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # first track of the Plotify playlist, has recommendations
+
+
+def assert_error(response, status: int):
+    assert response.status_code == status, response.data[:300]
+    body = response.get_json()
+    assert set(body) == {"error", "message"} and body["message"]
+    assert b"Traceback" not in response.data
+
+
+def test_playlists_list_people_with_colours(client):
+    [playlist] = client.get("/api/playlists").get_json()["playlists"]
+    assert playlist["id"] == PLOTIFY_PLAYLIST_ID and playlist["track_count"] == 158
+    people = playlist["people"]
+    assert [p["track_count"] for p in people] == [55, 36, 30, 28, 6, 3]
+    assert len({p["color"] for p in people}) == 6
+    assert "Matt Kukulski" in {p["display_name"] for p in people}
+
+
+def test_playlist_tracks_are_columns_with_people(client):
+    body = client.get(f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}").get_json()
+    columns = body["columns"]
+    assert body["count"] == 158 and all(len(v) == 158 for v in columns.values())
+    assert set(columns["added_by"]) == {p["id"] for p in body["people"]}
+    assert "energy" in body["features"] and "valence" in body["features"]
+    first = columns["id"].index(BEE_GEES)
+    assert columns["energy"][first] == 0.703 and columns["added_by"][first] == "1221063701"
+
+
+def test_catalogue_payload_is_gzipped_and_cached(client):
+    response = client.get("/api/tracks", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(response.data))
+    from ml.taxonomy import load_taxonomy
+
+    genres = set(body["columns"]["genre"]) - {None}
+    # Tracks under several genres show one of them, so a few genres may never be the one shown.
+    assert body["count"] == 92521 and 100 < len(genres) and genres <= set(load_taxonomy().family_of)
+    etag = response.headers["ETag"]
+    again = client.get("/api/tracks", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    plain = client.get("/api/tracks")
+    assert "Content-Encoding" not in plain.headers and json.loads(plain.data)["count"] == 92521
+
+
+def test_etag_changes_when_the_store_changes(writable_app):
+    app, client = writable_app, writable_app.test_client()
+    etag = client.get(f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}").headers["ETag"]
+    with app.app_context():
+        from store import get_store
+
+        get_store().upsert_people({"kukulski.2": "Matt K."})
+    response = client.get(f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+    assert "Matt K." in {p["display_name"] for p in response.get_json()["people"]}
+
+
+def test_dataset_tracks(client):
+    body = client.get("/api/tracks?dataset=spotify-tracks-114k").get_json()
+    assert body["count"] == 89740
+    assert_error(client.get("/api/tracks?dataset=nope"), 404)
+
+
+@pytest.mark.parametrize("query, status", [
+    ("playlist=nope", 404), ("playlist=a&dataset=b", 400), ("playlist=" + "x" * 500, 400),
+    ("playlist=%01abc", 400), ("playlist=a&playlist=b", 400),
+    ('playlist={"$ne":null}', 404),
+])
+def test_tracks_errors(client, query, status):
+    assert_error(client.get(f"/api/tracks?{query}"), status)
+
+
+def test_track_details_and_errors(client):
+    track = client.get(f"/api/tracks/{GEN_HOSHINO_COMEDY}").get_json()["track"]
+    assert track["name"] == "Comedy" and track["genre"] == "acoustic"
+    assert {"genre": "acoustic", "origin": "dataset:spotify-tracks-114k"} in track["genres"]
+    assert_error(client.get("/api/tracks/not-an-id"), 400)
+    assert_error(client.get("/api/tracks/0000000000000000000000"), 404)
+
+
+def test_stored_recommendations(client):
+    body = client.get(f"/api/tracks/{BEE_GEES}/recommendations?limit=5").get_json()
+    assert body["kind"] == "stored" and len(body["recommendations"]) == 5
+    assert body["recommendations"][0]["id"] == "65GbQI9VDTs7vo6MJL2iJA"  # Leon Bridges, rank 1
+    assert {r["source"] for r in body["recommendations"]} == {"file"}
+    assert body["total"] > 5
+
+
+def test_similar_when_nothing_stored(client):
+    body = client.get(f"/api/tracks/{GEN_HOSHINO_COMEDY}/recommendations?limit=5").get_json()
+    assert body["kind"] == "similar" and len(body["recommendations"]) == 5
+    assert all(r["source"] == "similar by audio features" for r in body["recommendations"])
+    distances = [r["distance"] for r in body["recommendations"]]
+    assert distances == sorted(distances) and GEN_HOSHINO_COMEDY not in {r["id"] for r in body["recommendations"]}
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=1000"])
+def test_recommendation_errors(client, query):
+    assert_error(client.get(f"/api/tracks/{BEE_GEES}/recommendations?{query}"), 400)
+
+
+def test_features_definitions(client):
+    names = [f["name"] for f in client.get("/api/features").get_json()["features"]]
+    assert {"energy", "valence", "tempo", "loudness", "popularity"} <= set(names)
+
+
+def test_unknown_api_path_and_method_are_json(client):
+    assert_error(client.get("/api/nothing-here"), 404)
+    assert_error(client.post("/api/playlists"), 405)
+
+
+def test_healthz_reports_store_and_model(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["store"] == {"status": "ok", "backend": "sqlite"}
+    assert body["model"]["status"] in {"ok", "not loaded", "unavailable"}
+
+
+def test_unreachable_database_answers_503(tmp_path):
+    from app import create_app
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    broken = create_app({"TESTING": True, "DATABASE": str(blocker / "db.sqlite3")})
+    client = broken.test_client()
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").get_json()["store"]["status"] == "unavailable"
+    for path in ("/api/playlists", "/api/tracks", f"/api/tracks/{BEE_GEES}/recommendations"):
+        assert_error(client.get(path), 503)
+
+
+def test_openapi_document_matches_the_routes(app, client):
+    spec = client.get("/api/openapi.json").get_json()
+    documented = {path for path in spec["paths"]}
+    served = {rule.rule.replace("<", "{").replace(">", "}") for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/") or rule.rule == "/healthz"}
+    assert documented == served
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            assert method == "get" and "200" in operation["responses"]
+            for name, response in operation["responses"].items():
+                if name.startswith(("4", "5")) and name != "503" or path.startswith("/api/") and name.startswith(("4", "5")):
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_openapi_parameters_are_the_ones_routes_read(client):
+    """Every documented query parameter is accepted, and an undocumented one changes nothing."""
+    spec = client.get("/api/openapi.json").get_json()
+    params = {p["name"] for p in spec["paths"]["/api/predict"]["get"]["parameters"]}
+    assert params == {"artist", "track", "track_id", "top_k"}
