@@ -20,6 +20,14 @@ DEFAULTS = {
     "SPOTIFY_CLIENT_SECRET": None,
     "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:8888/callback",
     "FEATURE_PROVIDERS": "spotify,reccobeats",
+    # Where live ETL sends requests; changed only to point at a stand-in server.
+    "SPOTIFY_API_BASE": "https://api.spotify.com",
+    "SPOTIFY_TOKEN_URL": "https://accounts.spotify.com/api/token",
+    "SPOTIFY_AUTHORIZE_URL": "https://accounts.spotify.com/authorize",
+    "RECCOBEATS_API_BASE": "https://api.reccobeats.com",
+    "ETL_HTTP_TIMEOUT": "10",
+    "ETL_HTTP_RETRIES": "4",
+    "ETL_MAX_RATE_LIMIT_WAIT": "300",
 }
 
 

@@ -21,3 +21,22 @@ def init_app(app) -> None:
     errors.register(app)
     app.register_blueprint(bp)
     app.add_url_rule("/healthz", "healthz", routes.healthz)
+
+
+def warm_up(app) -> None:
+    """Build the per-process caches now rather than on the first requests (gunicorn workers).
+
+    Failures are logged, not raised: a missing model or an empty store must not stop the server.
+    """
+    from api.model import ModelMissing
+    from store.base import StoreUnavailable
+
+    with app.test_request_context("/api/tracks", headers={"Accept-Encoding": "gzip"}):
+        try:
+            app.full_dispatch_request()
+        except StoreUnavailable as exc:
+            app.logger.warning("warm-up: store unavailable: %s", exc)
+        try:
+            app.extensions["model"].get()
+        except ModelMissing as exc:
+            app.logger.warning("warm-up: %s", exc)

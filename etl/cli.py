@@ -138,3 +138,9 @@ def status_command():
             click.echo(f"  {name}: {count}")
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# The live Spotify/ReccoBeats commands (playlist, recommendations, genres) join the same group.
+from etl import live_cli  # noqa: E402
+
+live_cli.register(etl_cli)

@@ -6,12 +6,7 @@ import shutil
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.environ.get("PLOTIFY_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data")
-DATASET_CSV = os.path.join(SHARED_DATA, "spotify-tracks-114k", "dataset.csv")
-PLAYLIST_CSV = os.path.join(SHARED_DATA, "seed-plotify", "user_song_info.csv")
-RECOMMENDATIONS_CSV = os.path.join(SHARED_DATA, "seed-plotify", "reccommended_song_info.csv")
-PLOTIFY_PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
+from realdata import (DATASET_CSV, PLAYLIST_CSV, RECOMMENDATIONS_CSV, import_demo)
 
 # TensorFlow's C++ start-up chatter hides test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -23,17 +18,6 @@ def pytest_sessionstart(session):
         raise pytest.UsageError(
             "The tests read the real data from ../shared/data (or PLOTIFY_SHARED_DATA); missing: "
             + ", ".join(missing))
-
-
-def import_demo(target) -> None:
-    """Import the 114k catalogue, the Plotify playlist and its recommendations into a store."""
-    from etl.demo import plotify_people
-    from etl.files import import_file
-
-    import_file(target, DATASET_CSV)
-    import_file(target, PLAYLIST_CSV, playlist_id=PLOTIFY_PLAYLIST_ID,
-                playlist_name="Data Analysis Jamz", people=plotify_people())
-    import_file(target, RECOMMENDATIONS_CSV)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import PLOTIFY_PLAYLIST_ID
+from realdata import PLOTIFY_PLAYLIST_ID
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # first row of the 114k dataset (acoustic)
 BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # first track of the Plotify playlist, has recommendations

@@ -1,0 +1,140 @@
+"""Benchmark: the API under gunicorn with wrk — predict (catalogue hit) against /healthz, and the seed's way.
+
+Starts gunicorn with the production config on 127.0.0.1 against a temporary store loaded with the
+real demo data and the trained model in models/, drives it with wrk (Debian package) at
+concurrency 8 for a bounded time, and beside it a one-route app that loads the Keras model on every
+request, as the seed did. Also records the catalogue tracks payload size and time.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from _common import DATASET_CSV, ROOT, SHARED_DATA, record
+
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONCURRENCY = 8
+PREDICT_QUERY = "/api/predict?artist=Gen%20Hoshino&track=Comedy"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status in (200, 503):
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {seconds} s")
+
+
+def wrk(url: str, duration: str = DURATION, connections: int = CONCURRENCY) -> dict:
+    """Run wrk and parse its latency distribution (ms) and throughput."""
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "10s", url],
+        capture_output=True, text=True, check=True, timeout=600).stdout
+    def to_ms(value, unit):
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    percentiles = {f"p{p}": to_ms(v, u) for p, v, u in
+                   re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {**percentiles, "requests": requests,
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+            "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def start(command: list[str], env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
+                            start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    models_dir = os.environ.get("MODELS_DIR") or os.path.join(ROOT, "models")
+    if not os.path.isfile(os.path.join(models_dir, "model.keras")):
+        sys.exit("bench_api needs a trained model: run `flask --app app ml train` first")
+    if shutil.which("wrk") is None:
+        sys.exit("bench_api needs wrk (apt-get install wrk)")
+    work = tempfile.mkdtemp(prefix="bench-api-")
+    env = dict(os.environ, DATABASE=os.path.join(work, "bench.sqlite3"), MODELS_DIR=models_dir,
+               MONGODB_URI="", TF_CPP_MIN_LOG_LEVEL="3", DEMO_DATA_DIR=SHARED_DATA)
+    python = sys.executable
+    subprocess.run([python, "-m", "flask", "--app", "app", "etl", "demo"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    port, seed_port = free_port(), free_port()
+    base, seed_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{seed_port}"
+    log = open(os.path.join(work, "gunicorn.log"), "w")
+    server = start([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
+                    f"127.0.0.1:{port}", "app:create_app()"], env, log)
+    seed = start([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{seed_port}", "--workers", "2",
+                  "--chdir", os.path.join(ROOT, "bench"), "seed_way_app:app"], env, log)
+    try:
+        wait_until_up(base + "/healthz")
+        wait_until_up(seed_base + "/healthz")
+        # Warm-up requests so both sides are measured in their steady state.
+        for url in (base + PREDICT_QUERY, seed_base + PREDICT_QUERY):
+            urllib.request.urlopen(url, timeout=60).read()
+        started = time.perf_counter()
+        request = urllib.request.Request(base + "/api/tracks", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            packed = response.read()
+        tracks_seconds = time.perf_counter() - started
+        tracks_count = len(gzip.decompress(packed))
+        health = wrk(base + "/healthz")
+        predict = wrk(base + PREDICT_QUERY)
+        seed_way = wrk(seed_base + PREDICT_QUERY, duration="10s")
+    finally:
+        stop(server)
+        stop(seed)
+        log.close()
+    results = {"concurrency": CONCURRENCY, "duration": DURATION, "healthz": health,
+               "predict": predict, "seed_way_predict": seed_way,
+               "predict_p50_over_healthz_p50": predict["p50"] / health["p50"],
+               "seed_way_p50_over_predict_p50": seed_way["p50"] / predict["p50"],
+               "catalogue_tracks_gzip_bytes": len(packed),
+               "catalogue_tracks_json_bytes": tracks_count,
+               "catalogue_tracks_seconds_warm": tracks_seconds}
+    record("api", results, [
+        ("/healthz p50 / p99 / req/s",
+         f"{health['p50']:.2f} / {health['p99']:.2f} ms / {health['rps']:.0f}"),
+        ("predict (catalogue hit) p50 / p99 / req/s (goal p50 ≤ 2× healthz, p99 ≤ 25 ms)",
+         f"{predict['p50']:.2f} / {predict['p99']:.2f} ms / {predict['rps']:.0f}"),
+        ("predict p50 ÷ healthz p50", f"{predict['p50'] / health['p50']:.2f}×"),
+        ("seed's way (model loaded per request) p50 / p99 / req/s",
+         f"{seed_way['p50']:.0f} / {seed_way['p99']:.0f} ms / {seed_way['rps']:.1f}"),
+        ("seed's way p50 ÷ predict p50", f"{seed_way['p50'] / predict['p50']:.0f}×"),
+        ("errors (non-2xx) healthz / predict / seed", f"{health['non_2xx']} / {predict['non_2xx']} / {seed_way['non_2xx']}"),
+        ("catalogue /api/tracks gzipped (goal ≤ 4 MB)",
+         f"{len(packed) / 1e6:.2f} MB ({tracks_count / 1e6:.1f} MB JSON), {tracks_seconds * 1000:.0f} ms warm"),
+    ])
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""gunicorn settings for Plotify on a small machine (2 cores): `gunicorn -c gunicorn.conf.py 'app:create_app()'`."""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# One process per core; threads cover requests waiting on SQLite or the network.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+# Import the code (pandas, scikit-learn, Flask) once in the master and share it with the workers.
+# Nothing that holds a connection or a thread pool is created at import: the store opens its
+# SQLite connection or MongoClient lazily per process, and TensorFlow starts only in a worker.
+preload_app = True
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") else None
+errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Load the catalogue index, the catalogue payload and the genre model before taking requests."""
+    from api import warm_up
+
+    warm_up(worker.wsgi)

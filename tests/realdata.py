@@ -1,0 +1,22 @@
+"""Where the real test data lives (../shared/data) and how to load it into a store."""
+from __future__ import annotations
+
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.environ.get("PLOTIFY_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data")
+DATASET_CSV = os.path.join(SHARED_DATA, "spotify-tracks-114k", "dataset.csv")
+PLAYLIST_CSV = os.path.join(SHARED_DATA, "seed-plotify", "user_song_info.csv")
+RECOMMENDATIONS_CSV = os.path.join(SHARED_DATA, "seed-plotify", "reccommended_song_info.csv")
+PLOTIFY_PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
+
+
+def import_demo(target) -> None:
+    """Import the 114k catalogue, the Plotify playlist and its recommendations into a store."""
+    from etl.demo import plotify_people
+    from etl.files import import_file
+
+    import_file(target, DATASET_CSV)
+    import_file(target, PLAYLIST_CSV, playlist_id=PLOTIFY_PLAYLIST_ID,
+                playlist_name="Data Analysis Jamz", people=plotify_people())
+    import_file(target, RECOMMENDATIONS_CSV)

@@ -1,0 +1,6 @@
+"""A local stand-in for the Spotify Web API and ReccoBeats, built from the real shared data."""
+from standin.catalog import PLOTIFY_PLAYLIST_ID, Catalog, load_catalog, synthetic_id
+from standin.server import CLIENT_ID, CLIENT_SECRET, Fault, StandIn, wait_for_calls
+
+__all__ = ["CLIENT_ID", "CLIENT_SECRET", "Catalog", "Fault", "PLOTIFY_PLAYLIST_ID", "StandIn",
+           "load_catalog", "synthetic_id", "wait_for_calls"]

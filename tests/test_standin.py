@@ -1,0 +1,126 @@
+"""The Spotify/ReccoBeats stand-in: real data and shapes, absolute paging URLs, faults, counts."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import requests
+import spotipy
+from spotipy.exceptions import SpotifyException
+from spotipy.oauth2 import SpotifyClientCredentials
+
+from standin.catalog import PLAYLIST_CSV
+from standin import CLIENT_ID, CLIENT_SECRET, PLOTIFY_PLAYLIST_ID, load_catalog
+from standin.fixtures import standin  # noqa: F401 - pytest fixture
+
+
+def spotipy_client(server, **options) -> spotipy.Spotify:
+    """spotipy pointed at the stand-in the documented way: prefix and the token URL."""
+    manager = SpotifyClientCredentials(CLIENT_ID, CLIENT_SECRET,
+                                       cache_handler=spotipy.MemoryCacheHandler())
+    manager.OAUTH_TOKEN_URL = server.url + "/api/token"
+    client = spotipy.Spotify(auth_manager=manager, **options)
+    client.prefix = server.url + "/v1/"
+    return client
+
+
+def first_artist_id(client) -> str:
+    return client.playlist(PLOTIFY_PLAYLIST_ID)["items"]["items"][0]["item"]["artists"][0]["id"]
+
+
+def test_catalog_is_built_from_the_real_data():
+    catalog = load_catalog()
+    seed = pd.read_csv(PLAYLIST_CSV, index_col=0)
+    playlist = catalog.playlists[PLOTIFY_PLAYLIST_ID]
+    assert [e.track_id for e in playlist.entries] == list(seed["id"])
+    assert [e.added_by for e in playlist.entries] == [str(u) for u in seed["user_id"]]
+    assert len(catalog.genre_tracks) == 114
+    assert sum(len(v) for v in catalog.recommendations.values()) == 3165
+    first = seed.iloc[0]
+    assert math.isclose(catalog.features[first["id"]]["energy"], first["energy"])
+
+
+def test_playlist_pages_follow_absolute_next_urls_to_the_stand_in(standin):
+    client = spotipy_client(standin)
+    playlist = client.playlist(PLOTIFY_PLAYLIST_ID)
+    assert playlist["items"]["total"] == 158 and len(playlist["items"]["items"]) == 50
+    page = client.playlist_items(PLOTIFY_PLAYLIST_ID, limit=50, offset=50)
+    seen = [e["item"]["id"] for e in playlist["items"]["items"]]
+    while page:
+        assert page["next"] is None or page["next"].startswith(standin.url + "/v1/playlists/")
+        seen += [e["item"]["id"] for e in page["items"]]
+        page = client.next(page)
+    assert seen == [e.track_id for e in load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries]
+    assert standin.calls["playlist_items"] == 3
+    with pytest.raises(SpotifyException) as too_big:
+        client.playlist_items(PLOTIFY_PLAYLIST_ID, limit=100)
+    assert too_big.value.http_status == 400
+
+
+def test_removed_endpoints_answer_403_like_development_mode(standin):
+    client = spotipy_client(standin, retries=0)
+    with pytest.raises(SpotifyException) as old_tracks:
+        client._get(f"playlists/{PLOTIFY_PLAYLIST_ID}/tracks")
+    assert old_tracks.value.http_status == 403
+    artist_id = first_artist_id(client)
+    with pytest.raises(SpotifyException) as multi_get:
+        client.artists([artist_id])
+    assert multi_get.value.http_status == 403
+    assert client.artist(artist_id)["name"] == "Bee Gees"
+
+
+def test_audio_features_null_for_unknown_and_reccobeats_shape(standin):
+    client = spotipy_client(standin)
+    known = load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[0].track_id
+    unknown = "0" * 22
+    features = client.audio_features([known, unknown])
+    assert features[0]["id"] == known and features[1] is None
+    ids = [e.track_id for e in load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[:45]]
+    body = requests.get(standin.url + "/reccobeats/v1/audio-features",
+                        params={"ids": ",".join(ids + [unknown])}, timeout=5).json()
+    assert len(body["content"]) == 40  # extras beyond 40 are dropped, the unknown is absent
+    assert all("time_signature" not in item for item in body["content"])
+    assert body["content"][0]["href"] == f"https://open.spotify.com/track/{ids[0]}"
+
+
+def test_429_reason_and_retry_after_survive_only_without_429_in_status_forcelist(standin):
+    standin.fault("audio_features", status=429, reason="QUOTA_EXCEEDED", retry_after=0)
+    track = load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[0].track_id
+    default = spotipy_client(standin, backoff_factor=0)
+    with pytest.raises(SpotifyException) as hidden:
+        default.audio_features([track])
+    # spotipy's default retries turn it into "Max Retries" with no headers and no body reason.
+    assert "Max Retries" in hidden.value.msg and not hidden.value.headers
+    assert hidden.value.reason != "QUOTA_EXCEEDED"
+    visible = spotipy_client(standin, status_forcelist=(500, 502, 503, 504))
+    with pytest.raises(SpotifyException) as shown:
+        visible.audio_features([track])
+    assert shown.value.http_status == 429 and shown.value.reason == "QUOTA_EXCEEDED"
+    assert shown.value.headers["Retry-After"] == "0"
+
+
+def test_faults_apply_per_endpoint_and_calls_are_counted(standin):
+    standin.fault("artist", status=500, times=1)
+    client = spotipy_client(standin, retries=0, status_forcelist=(599,))
+    artist_id = first_artist_id(client)
+    with pytest.raises(SpotifyException) as failed:
+        client.artist(artist_id)
+    assert failed.value.http_status == 500
+    assert client.artist(artist_id)["id"] == artist_id  # times=1: the next call is answered
+    assert standin.calls["artist"] == 2 and standin.calls["playlist"] == 1
+    assert requests.get(standin.url + f"/v1/artists/{artist_id}", timeout=5).status_code == 401
+
+
+def test_genre_seeds_recommendations_search_and_profiles(standin):
+    client = spotipy_client(standin)
+    genres = client.recommendation_genre_seeds()["genres"]
+    assert len(genres) == 114 and "acoustic" in genres
+    by_genre = client.recommendations(seed_genres=["acoustic"], limit=100)["tracks"]
+    assert len(by_genre) == 100
+    seed = load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[0].track_id
+    by_track = client.recommendations(seed_tracks=[seed], limit=5)["tracks"]
+    assert [t["id"] for t in by_track] == load_catalog().recommendations[seed][:5]
+    found = client.search("Dreams", limit=10)["tracks"]["items"]
+    assert any(t["id"] == "0ofHAoxe9vBkTCp2UQIavz" for t in found)
+    assert client.user("kukulski.2")["display_name"] == "Matt Kukulski"
