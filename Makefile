@@ -30,11 +30,10 @@ $(VENV)/.installed: Pipfile
 	$(PYTHON) -m pipenv install --dev
 	@touch $@
 
-assets: python-env
-	@if [ -f package.json ]; then \
-		npm ci --no-audit --no-fund && npm run --if-present build; \
-	fi
-	@if [ -f tools/build_css.py ]; then $(BIN)/python tools/build_css.py; fi
+assets: python-env ## front-end packages from npm, the Vite bundle and the compiled SCSS
+	npm ci --no-audit --no-fund
+	npm run build
+	$(BIN)/python frontend_build.py
 
 data: python-env ## load the demo data if the store is empty
 	$(FLASK) etl demo
@@ -47,4 +46,4 @@ bench: setup ## run the benchmarks and record their results under bench/results/
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules static/dist static/vendor static/css .pytest_cache
+	rm -rf $(VENV) node_modules static/dist static/css .pytest_cache test-artifacts

@@ -47,6 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     store.init_app(app)
     api.init_app(app)
+    if app.debug:  # development: recompile static/scss whenever a stylesheet is requested
+        from frontend_build import install_sass_middleware
+
+        install_sass_middleware(app)
 
     @app.get("/")
     def index():

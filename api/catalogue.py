@@ -54,9 +54,13 @@ class Catalogue:
         # Min-max scaling over the catalogue, as for clustering; rows lacking a feature are left
         # out of the neighbour index rather than guessed.
         values = self.frame[list(SIMILARITY_FEATURES)].to_numpy(dtype=float)
-        self.low, span = np.nanmin(values, axis=0), np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
-        self.span = np.where(span > 0, span, 1.0)
         complete = ~np.isnan(values).any(axis=1)
+        if complete.any():
+            self.low = values[complete].min(axis=0)
+            span = values[complete].max(axis=0) - self.low
+        else:  # an empty store: nothing to scale, no neighbours
+            self.low, span = np.zeros(len(SIMILARITY_FEATURES)), np.ones(len(SIMILARITY_FEATURES))
+        self.span = np.where(span > 0, span, 1.0)
         self.indexed_rows = np.flatnonzero(complete)
         self.tree = KDTree(self.scale(values[complete])) if complete.any() else None
 

@@ -30,10 +30,10 @@ class ModelHolder:
         return self._predictor
 
     def _load(self) -> None:
-        from ml.predictor import ModelUnavailable, Predictor
+        from ml.predictor import GenrePredictor, ModelUnavailable
 
         try:
-            self._predictor = Predictor.load(self.models_dir)
+            self._predictor = GenrePredictor.load(self.models_dir)
             self._error = None
         except ModelUnavailable as exc:
             self._error = (f"{exc} Train it with `flask --app app ml train` "
@@ -42,7 +42,7 @@ class ModelHolder:
     def status(self) -> dict:
         """For /healthz: loaded or not, and why not (never loads the model itself)."""
         if self._predictor is not None:
-            return {"status": "ok", "trained": self._predictor.meta.get("trained_at")}
+            return {"status": "ok", "trained": self._predictor.meta.get("created")}
         return {"status": "not loaded" if self._error is None else "unavailable",
                 "message": self._error}
 

@@ -142,32 +142,72 @@ def predict():
     except ModelMissing as exc:
         raise APIError(503, "model_unavailable", str(exc)) from None
     catalogue = _catalogue()
-    candidates = []
+    source = "catalogue"
     if track_id:
         row = catalogue.row_of.get(track_id)
-        if row is None:
-            raise not_found(f"no track with id {track_id!r} in the local catalogue")
-        rows = [row]
+        rows = [] if row is None else [row]
     else:
         rows = catalogue.find(artist, title)
-        if not rows:
-            what = " – ".join(x for x in (artist, title) if x)
-            raise not_found(f"no track matching {what!r} in the local catalogue")
+    if rows:
+        match = catalogue.record(rows[0])
         candidates = [catalogue.brief(r) for r in rows[1:]]
-    match = catalogue.record(rows[0])
+    else:
+        hits = _spotify_lookup(track_id, artist, title)
+        match, candidates, source = hits[0], [_brief(h) for h in hits[1:]], "spotify"
     features = {f: match[f] for f in (*AUDIO_FEATURES, "popularity", "duration_ms")
                 if match.get(f) is not None}
+    if not any(f in features for f in AUDIO_FEATURES):
+        raise APIError(404, "no_features", f"no audio features are known for {match.get('name')!r} "
+                       "(neither Spotify nor ReccoBeats has them)")
     prediction = predictor.predict(features, top_k=top_k)
-    genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
+    target = store.get_store()
+    genres = target.get_track_genres([match["id"]]).get(match["id"], [])
     return jsonify(
         match=match, candidates=candidates, prediction=prediction,
         actual={"labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
                 "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"})},
         features=features,
         similar=catalogue.nearest(match, k=5, exclude={match["id"]}),
-        sources={"track": "catalogue", "features": match.get("features_source"),
-                 "model": predictor.meta.get("trained_at") or "models/"},
+        sources={"track": source, "features": match.get("features_source"),
+                 "model": f"genre model trained {predictor.meta.get('created')}"},
     )
+
+
+def _brief(record: dict) -> dict:
+    artists = record.get("artists")
+    return {"id": record["id"], "name": record.get("name"),
+            "artists": ";".join(artists) if isinstance(artists, list) else artists}
+
+
+def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None) -> list[dict]:
+    """Tracks from Spotify search (features through the ETL providers), or a 404/502 APIError."""
+    from etl.auth import MissingCredentials
+    from etl.calls import ApiError
+    from etl.live import LiveEtl, LiveSettings
+
+    what = track_id or " – ".join(x for x in (artist, title) if x)
+    config = current_app.config
+    if not (config.get("SPOTIFY_CLIENT_ID") and config.get("SPOTIFY_CLIENT_SECRET")):
+        raise not_found(f"no track matching {what!r} in the local catalogue (set SPOTIFY_CLIENT_ID "
+                        "and SPOTIFY_CLIENT_SECRET to search Spotify too)")
+    settings = LiveSettings.from_config(config, current_app.instance_path, retries=1,
+                                        max_wait=5.0, user_auth=False)
+    etl = LiveEtl(store.get_store(), settings)
+    # Field filters keep Spotify's search precise; the text is passed as data, never as a query
+    # language of ours.
+    query = track_id and f"track:{track_id}" or " ".join(
+        part for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
+        if part)
+    try:
+        hits = etl.find_tracks(query, limit=10) if not track_id else etl.fetch_track(track_id)
+    except MissingCredentials as exc:
+        raise APIError(503, "spotify_unconfigured", str(exc)) from None
+    except ApiError as exc:
+        current_app.logger.warning("Spotify look-up failed: %s", exc)
+        raise APIError(502, "upstream_failed", f"Spotify could not be searched: {exc}") from None
+    if not hits:
+        raise not_found(f"no track matching {what!r} in the local catalogue or on Spotify")
+    return hits
 
 
 @bp.get("/clusters")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import click
 
 from etl import auth
-from etl.calls import ApiError, CallGuard, Restricted, ServiceFailed
+from etl.calls import ApiError, CallGuard, RequestRejected, Restricted, ServiceFailed
 from etl.providers import build_chain
 from etl.reccobeats import DEFAULT_API_BASE as RECCOBEATS_API_BASE
 from etl.reccobeats import ReccoBeatsApi
@@ -422,6 +422,17 @@ class LiveEtl:
         For the web app's predictor: one search call plus at most one feature call per provider.
         """
         hits = [r for r in map(safe_track_record, self.spotify.search_tracks(query, limit)) if r]
+        return self._stored_with_features(hits)
+
+    def fetch_track(self, track_id: str) -> list[dict]:
+        """One track by id (store it with its audio features); [] when Spotify does not know it."""
+        try:
+            record = safe_track_record(self.spotify.track(track_id))
+        except (Restricted, RequestRejected):  # 404 for an unknown id
+            return []
+        return self._stored_with_features([record] if record else [])
+
+    def _stored_with_features(self, hits: list[dict]) -> list[dict]:
         self.store.upsert_tracks(hits)
         ids = [r["id"] for r in hits]
         stored = self.store.get_tracks(ids)

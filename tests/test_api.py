@@ -159,3 +159,11 @@ def test_openapi_parameters_are_the_ones_routes_read(client):
     spec = client.get("/api/openapi.json").get_json()
     params = {p["name"] for p in spec["paths"]["/api/predict"]["get"]["parameters"]}
     assert params == {"artist", "track", "track_id", "top_k"}
+
+
+def test_empty_store_answers_empty_payloads(empty_app):
+    client = empty_app.test_client()
+    body = client.get("/api/tracks").get_json()
+    assert body["count"] == 0 and body["columns"]["id"] == []
+    assert client.get("/api/playlists").get_json() == {"playlists": []}
+    assert_error(client.get(f"/api/tracks/{BEE_GEES}/recommendations"), 404)

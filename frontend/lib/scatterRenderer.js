@@ -1,0 +1,557 @@
+// Canvas scatter plot for up to ~100k tracks: marks on canvas, axes in SVG, hover via a d3 quadtree.
+import { axisBottom, axisLeft, easeCubicInOut, format, quadtree, scaleLinear, select, timer, zoom, zoomIdentity } from "d3";
+import { featureLabel } from "./features.js";
+import { PixelCanvas } from "./pixelStamps.js";
+
+const MARGIN = { top: 12, right: 14, bottom: 46, left: 58 };
+const ANIMATION_MS = 650;
+// How far (in screen pixels) the pointer may be from a mark and still hover it; fingers need more.
+const HOVER_RADIUS_PX = 12;
+const TOUCH_RADIUS_PX = 24;
+const compactNumber = format("~g");
+
+// Above this many visible tracks the marks are painted into a pixel buffer instead of canvas paths.
+const PIXEL_PAINT_THRESHOLD = 2000;
+
+/** Marks by how many tracks are visible: big dots for a playlist, small translucent ones for 100k. */
+function markStyle(visibleCount, zoomScale) {
+  const grow = Math.min(Math.sqrt(zoomScale), 4);
+  if (visibleCount <= PIXEL_PAINT_THRESHOLD) return { radius: 4.5 * Math.min(grow, 2), alpha: 0.9 };
+  if (visibleCount <= 20000) return { radius: 2.4 * grow, alpha: 0.75 };
+  return { radius: 1.4 * grow, alpha: 0.6 };
+}
+
+function paddedDomain(values) {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  if (low === Infinity) return [0, 1];
+  if (low === high) return [low - 0.5, high + 0.5];
+  const pad = (high - low) * 0.03;
+  return [low - pad, high + pad];
+}
+
+export class ScatterRenderer {
+  /**
+   * container: an empty element the renderer fills; callbacks:
+   * onHover(index | -1, {x, y}) with container coordinates, onSelect(index | -1), onAnimationEnd().
+   */
+  constructor(container, { onHover = () => {}, onSelect = () => {}, onAnimationEnd = () => {}, describe = () => "" } = {}) {
+    this.container = container;
+    this.onHover = onHover;
+    this.onSelect = onSelect;
+    this.onAnimationEnd = onAnimationEnd;
+    this.describe = describe;
+    this.dpr = Math.max(1, window.devicePixelRatio || 1);
+    this.width = 0;
+    this.height = 0;
+    this.table = null;
+    this.coding = null;
+    this.visible = null;
+    this.xName = null;
+    this.yName = null;
+    this.px = null;
+    this.py = null;
+    this.transform = zoomIdentity;
+    this.tree = null;
+    this.indexJob = 0;
+    this.hoverIndex = -1;
+    this.selectedIndex = -1;
+    this.drawnCount = 0;
+    this.visibleCount = 0;
+    this.animation = null;
+    this.frameRequest = 0;
+    this.quietZoom = false;
+    this.reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
+
+    this.svg = select(container).append("svg").attr("class", "scatter-axes").attr("aria-hidden", "true");
+    this.gridX = this.svg.append("g").attr("class", "scatter-grid");
+    this.gridY = this.svg.append("g").attr("class", "scatter-grid");
+    this.axisX = this.svg.append("g").attr("class", "scatter-axis");
+    this.axisY = this.svg.append("g").attr("class", "scatter-axis");
+    this.labelX = this.svg.append("text").attr("class", "scatter-axis-label").attr("text-anchor", "middle");
+    this.labelY = this.svg.append("text").attr("class", "scatter-axis-label").attr("text-anchor", "middle");
+
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "scatter-marks";
+    this.overlay = document.createElement("canvas");
+    this.overlay.className = "scatter-overlay";
+    // The overlay takes pointer and keyboard input; arrow keys walk through the points.
+    this.overlay.tabIndex = 0;
+    this.overlay.setAttribute("role", "img");
+    container.append(this.canvas, this.overlay);
+    this.ctx = this.canvas.getContext("2d");
+    this.overlayCtx = this.overlay.getContext("2d");
+
+    this.zoom = zoom()
+      .scaleExtent([1, 256])
+      // One finger scrolls the page and taps pick points; two fingers pinch and pan the plot.
+      .filter((event) => (event.type.startsWith("touch") ? event.touches.length >= 2 : (!event.ctrlKey || event.type === "wheel") && !event.button))
+      .on("zoom", (event) => {
+        this.transform = event.transform;
+        if (this.quietZoom) return;
+        this.renderAxes(0);
+        this.requestDraw();
+      });
+    // d3-zoom sets touch-action: none; allow vertical page scrolling so a phone is not trapped by the plot.
+    select(this.overlay).call(this.zoom).on("dblclick.zoom", null).style("touch-action", "pan-y");
+
+    this.overlay.addEventListener("pointermove", (event) => this.handlePointerMove(event));
+    this.overlay.addEventListener("pointerleave", () => this.setHover(-1));
+    this.overlay.addEventListener("click", (event) => this.handleClick(event));
+    this.overlay.addEventListener("keydown", (event) => this.handleKey(event));
+
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(container);
+    this.resize();
+  }
+
+  destroy() {
+    this.resizeObserver.disconnect();
+    this.animation?.stop();
+    if (this.indexJob) (window.cancelIdleCallback ?? clearTimeout)(this.indexJob);
+    cancelAnimationFrame(this.frameRequest);
+    this.container.replaceChildren();
+  }
+
+  // ---- data --------------------------------------------------------------------------------
+
+  /** New tracks (a TrackTable), their colouring ({codes, categories}) and axis fields; no animation. */
+  setData(table, coding, xName, yName) {
+    this.animation?.stop();
+    this.animation = null;
+    this.table = table;
+    this.selectedIndex = -1;
+    this.hoverIndex = -1;
+    this.setColoring(coding, false);
+    this.xName = xName;
+    this.yName = yName;
+    this.resetZoomQuietly();
+    this.computeScales();
+    [this.px, this.py] = this.positions();
+    this.invalidateIndex();
+    this.renderAxes(0);
+    this.draw();
+  }
+
+  /** Another colouring of the same tracks; every category starts visible. */
+  setColoring(coding, redraw = true) {
+    this.coding = coding;
+    const categoryCount = coding.categories.length;
+    this.visible = new Uint8Array(categoryCount).fill(1);
+    // Counting sort of track indices by category so each category is one fill() call.
+    const offsets = new Int32Array(categoryCount + 1);
+    const codes = coding.codes;
+    for (let i = 0; i < codes.length; i++) offsets[codes[i] + 1]++;
+    for (let c = 0; c < categoryCount; c++) offsets[c + 1] += offsets[c];
+    const cursor = offsets.slice(0, categoryCount);
+    const order = new Int32Array(codes.length);
+    for (let i = 0; i < codes.length; i++) order[cursor[codes[i]]++] = i;
+    this.order = order;
+    this.offsets = offsets;
+    this.invalidateIndex();
+    if (redraw) this.draw();
+  }
+
+  /** Show or hide categories: visibleFlags[c] truthy = drawn and hoverable. */
+  setVisibility(visibleFlags) {
+    this.visible = Uint8Array.from(visibleFlags, (v) => (v ? 1 : 0));
+    this.invalidateIndex();
+    if (this.hoverIndex >= 0 && !this.isVisible(this.hoverIndex)) this.setHover(-1);
+    if (this.selectedIndex >= 0 && !this.isVisible(this.selectedIndex)) this.select(-1);
+    this.draw();
+  }
+
+  /** Change the axes; the points glide to their new places (as the seed's SVG circles did). */
+  setAxes(xName, yName, { animate = true } = {}) {
+    if (!this.table || (xName === this.xName && yName === this.yName)) return;
+    const [fromX, fromY] = [this.px, this.py];
+    this.xName = xName;
+    this.yName = yName;
+    this.resetZoomQuietly();
+    this.computeScales();
+    const [toX, toY] = this.positions();
+    this.invalidateIndex();
+    this.setHover(-1);
+    this.animation?.stop();
+    const duration = animate && !this.reducedMotion ? ANIMATION_MS : 0;
+    this.renderAxes(duration);
+    if (!duration) {
+      [this.px, this.py] = [toX, toY];
+      this.draw();
+      this.onAnimationEnd();
+      return;
+    }
+    const n = toX.length;
+    const curX = new Float32Array(n);
+    const curY = new Float32Array(n);
+    this.px = curX;
+    this.py = curY;
+    const step = (t) => {
+      for (let i = 0; i < n; i++) {
+        const ax = fromX[i];
+        const ay = fromY[i];
+        // A point without an old position appears at its new one instead of flying in from NaN.
+        curX[i] = ax === ax ? ax + (toX[i] - ax) * t : toX[i];
+        curY[i] = ay === ay ? ay + (toY[i] - ay) * t : toY[i];
+      }
+      this.draw();
+    };
+    this.animation = timer((elapsed) => {
+      const t = Math.min(1, elapsed / duration);
+      step(easeCubicInOut(t));
+      if (t >= 1) {
+        this.animation.stop();
+        this.animation = null;
+        [this.px, this.py] = [toX, toY];
+        this.invalidateIndex();
+        this.draw();
+        this.onAnimationEnd();
+      }
+    });
+  }
+
+  get isAnimating() {
+    return this.animation !== null;
+  }
+
+  computeScales() {
+    const plotWidth = Math.max(10, this.width - MARGIN.left - MARGIN.right);
+    const plotHeight = Math.max(10, this.height - MARGIN.top - MARGIN.bottom);
+    this.plotWidth = plotWidth;
+    this.plotHeight = plotHeight;
+    const xValues = this.table?.column(this.xName) ?? new Float64Array();
+    const yValues = this.table?.column(this.yName) ?? new Float64Array();
+    this.x = scaleLinear().domain(paddedDomain(xValues)).range([0, plotWidth]);
+    this.y = scaleLinear().domain(paddedDomain(yValues)).range([plotHeight, 0]);
+  }
+
+  /** Unzoomed pixel positions of every track (NaN where a value is missing). */
+  positions() {
+    const n = this.table.count;
+    const xs = this.table.column(this.xName);
+    const ys = this.table.column(this.yName);
+    const px = new Float32Array(n);
+    const py = new Float32Array(n);
+    // Inline linear maps: calling the d3 scale 200k times is measurably slower.
+    const [x0, x1] = this.x.domain();
+    const [y0, y1] = this.y.domain();
+    const kx = this.plotWidth / (x1 - x0);
+    const ky = -this.plotHeight / (y1 - y0);
+    for (let i = 0; i < n; i++) {
+      px[i] = xs ? (xs[i] - x0) * kx : NaN;
+      py[i] = ys ? this.plotHeight + (ys[i] - y0) * ky : NaN;
+    }
+    return [px, py];
+  }
+
+  isVisible(index) {
+    return this.visible[this.coding.codes[index]] === 1 && this.px[index] === this.px[index] && this.py[index] === this.py[index];
+  }
+
+  // ---- layout, axes and drawing -----------------------------------------------------------
+
+  resize() {
+    // A hidden tab reports width 0; keep the last layout until it is shown again.
+    if (this.container.clientWidth === 0 && this.width) return;
+    const width = Math.max(240, Math.floor(this.container.clientWidth));
+    // Wide screens get a 3:2 plot, phones a taller one so points are not squashed.
+    const height = Math.round(Math.min(620, Math.max(300, width < 600 ? width * 1.05 : width * 0.62)));
+    if (width === this.width && height === this.height) return;
+    this.width = width;
+    this.height = height;
+    this.container.style.height = `${height}px`;
+    this.svg.attr("width", width).attr("height", height).attr("viewBox", `0 0 ${width} ${height}`);
+    this.computeScales();
+    for (const canvas of [this.canvas, this.overlay]) {
+      canvas.width = Math.round(this.plotWidth * this.dpr);
+      canvas.height = Math.round(this.plotHeight * this.dpr);
+      canvas.style.width = `${this.plotWidth}px`;
+      canvas.style.height = `${this.plotHeight}px`;
+      canvas.style.left = `${MARGIN.left}px`;
+      canvas.style.top = `${MARGIN.top}px`;
+    }
+    this.zoom.extent([[0, 0], [this.plotWidth, this.plotHeight]]).translateExtent([[0, 0], [this.plotWidth, this.plotHeight]]);
+    if (this.table) {
+      this.animation?.stop();
+      this.animation = null;
+      [this.px, this.py] = this.positions();
+      this.invalidateIndex();
+    }
+    this.renderAxes(0);
+    this.draw();
+  }
+
+  tickFormat(name) {
+    if (name === "duration_ms") return (v) => compactNumber(+(v / 60000).toFixed(2));
+    return compactNumber;
+  }
+
+  renderAxes(duration) {
+    if (!this.x) return;
+    const zx = this.transform.rescaleX(this.x);
+    const zy = this.transform.rescaleY(this.y);
+    const xTicks = Math.max(2, Math.round(this.plotWidth / 80));
+    const yTicks = Math.max(2, Math.round(this.plotHeight / 60));
+    const place = (selection, dx, dy) => selection.attr("transform", `translate(${dx},${dy})`);
+    const run = (selection) => (duration ? selection.transition().duration(duration).ease(easeCubicInOut) : selection);
+    place(this.axisX, MARGIN.left, MARGIN.top + this.plotHeight);
+    place(this.axisY, MARGIN.left, MARGIN.top);
+    place(this.gridX, MARGIN.left, MARGIN.top + this.plotHeight);
+    place(this.gridY, MARGIN.left, MARGIN.top);
+    run(this.axisX).call(axisBottom(zx).ticks(xTicks).tickFormat(this.tickFormat(this.xName)));
+    run(this.axisY).call(axisLeft(zy).ticks(yTicks).tickFormat(this.tickFormat(this.yName)));
+    run(this.gridX).call(axisBottom(zx).ticks(xTicks).tickSize(-this.plotHeight).tickFormat(""));
+    run(this.gridY).call(axisLeft(zy).ticks(yTicks).tickSize(-this.plotWidth).tickFormat(""));
+    this.labelX.attr("x", MARGIN.left + this.plotWidth / 2).attr("y", this.height - 8).text(this.axisTitle(this.xName));
+    this.labelY
+      .attr("transform", `translate(14,${MARGIN.top + this.plotHeight / 2}) rotate(-90)`)
+      .text(this.axisTitle(this.yName));
+    this.overlay.setAttribute("aria-label", this.describe());
+  }
+
+  axisTitle(name) {
+    return name ? featureLabel(name) : "";
+  }
+
+  requestDraw() {
+    if (this.frameRequest) return;
+    this.frameRequest = requestAnimationFrame(() => {
+      this.frameRequest = 0;
+      this.draw();
+    });
+  }
+
+  /** Draws every visible mark, category by category (a path per category, or pixel stamps when many). */
+  draw() {
+    this.drawCalls = (this.drawCalls || 0) + 1;
+    const ctx = this.ctx;
+    const { plotWidth: w, plotHeight: h } = this;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    this.drawnCount = 0;
+    if (!this.table || !this.px) {
+      this.drawOverlay();
+      return;
+    }
+    const { k, x: tx, y: ty } = this.transform;
+    const { categories } = this.coding;
+    let visibleCount = 0;
+    for (let c = 0; c < categories.length; c++) if (this.visible[c]) visibleCount += categories[c].count;
+    this.visibleCount = visibleCount;
+    const { radius, alpha } = markStyle(visibleCount, k);
+    const { px, py, order, offsets } = this;
+    const usePixels = visibleCount > PIXEL_PAINT_THRESHOLD;
+    if (usePixels) {
+      this.pixels = this.pixels || new PixelCanvas();
+      this.pixels.begin(ctx, this.canvas.width, this.canvas.height);
+    }
+    const view = { k, x: tx, y: ty, scale: this.dpr };
+    let drawn = 0;
+    // Unlabelled tracks first (underneath), then the legend from the largest category to the smallest.
+    const sequence = categories.map((_, c) => c);
+    const unlabelled = categories.findIndex((cat) => cat.key === null);
+    if (unlabelled >= 0) sequence.unshift(sequence.splice(unlabelled, 1)[0]);
+    ctx.globalAlpha = alpha;
+    for (const c of sequence) {
+      if (!this.visible[c]) continue;
+      if (usePixels) {
+        drawn += this.pixels.paint(px, py, order, offsets[c], offsets[c + 1], categories[c].color, alpha, radius * this.dpr, view);
+        continue;
+      }
+      ctx.fillStyle = categories[c].color;
+      ctx.beginPath();
+      for (let j = offsets[c], end = offsets[c + 1]; j < end; j++) {
+        const i = order[j];
+        const sx = tx + k * px[i];
+        const sy = ty + k * py[i];
+        // NaN fails every comparison, so missing values drop out here too.
+        if (!(sx >= -radius && sx <= w + radius && sy >= -radius && sy <= h + radius)) continue;
+        ctx.moveTo(sx + radius, sy);
+        ctx.arc(sx, sy, radius, 0, 2 * Math.PI);
+        drawn++;
+      }
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+    if (usePixels) this.pixels.finish(ctx);
+    this.drawnCount = drawn;
+    this.drawOverlay();
+  }
+
+  /** Rings around the hovered and the selected track, on their own canvas so hover never redraws 100k marks. */
+  drawOverlay() {
+    const ctx = this.overlayCtx;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, this.plotWidth, this.plotHeight);
+    if (!this.table || !this.px) return;
+    const ring = (index, color, width) => {
+      if (index < 0 || !this.isVisible(index)) return;
+      const [sx, sy] = this.screenPosition(index);
+      ctx.beginPath();
+      ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
+      ctx.lineWidth = width;
+      ctx.strokeStyle = color;
+      ctx.stroke();
+    };
+    ring(this.selectedIndex, "#1DB954", 3);
+    ring(this.hoverIndex, "#ffffff", 2);
+  }
+
+  // ---- hover, selection, zoom ---------------------------------------------------------------
+
+  /** Screen position of a track inside the marks canvas. */
+  screenPosition(index) {
+    return this.transform.apply([this.px[index], this.py[index]]);
+  }
+
+  /** Drops the hover index and rebuilds it when the browser is idle, so the first hover does not wait. */
+  invalidateIndex() {
+    this.tree = null;
+    const idle = window.requestIdleCallback ?? ((callback) => setTimeout(callback, 30));
+    const cancel = window.cancelIdleCallback ?? clearTimeout;
+    if (this.indexJob) cancel(this.indexJob);
+    this.indexJob = idle(() => {
+      this.indexJob = 0;
+      // Positions still moving: the animation's end invalidates again.
+      if (this.table && !this.animation) this.ensureIndex();
+    }, { timeout: 400 });
+  }
+
+  /** Quadtree over visible tracks in unzoomed pixels; zoom is a uniform scale, so nearest stays nearest. */
+  ensureIndex() {
+    if (this.tree) return this.tree;
+    const indices = [];
+    const { codes } = this.coding;
+    const { px, py, visible } = this;
+    for (let i = 0; i < codes.length; i++) {
+      if (visible[codes[i]] && px[i] === px[i] && py[i] === py[i]) indices.push(i);
+    }
+    this.tree = quadtree()
+      .x((i) => px[i])
+      .y((i) => py[i])
+      .addAll(indices);
+    return this.tree;
+  }
+
+  /** The visible track nearest to a point of the marks canvas within radiusPx, or -1. */
+  nearest(sx, sy, radiusPx = HOVER_RADIUS_PX) {
+    if (!this.table || this.animation) return -1;
+    const [bx, by] = this.transform.invert([sx, sy]);
+    const found = this.ensureIndex().find(bx, by, radiusPx / this.transform.k);
+    return found === undefined ? -1 : found;
+  }
+
+  /** The track nearest to data coordinates (x value, y value), or -1: a test hook. */
+  nearestToValues(xValue, yValue, radiusPx = HOVER_RADIUS_PX) {
+    const zx = this.transform.rescaleX(this.x);
+    const zy = this.transform.rescaleY(this.y);
+    return this.nearest(zx(xValue), zy(yValue), radiusPx);
+  }
+
+  handlePointerMove(event) {
+    const radius = event.pointerType === "touch" ? TOUCH_RADIUS_PX : HOVER_RADIUS_PX;
+    this.setHover(this.nearest(event.offsetX, event.offsetY, radius));
+  }
+
+  handleClick(event) {
+    const radius = event.pointerType === "mouse" ? HOVER_RADIUS_PX : TOUCH_RADIUS_PX;
+    const index = this.nearest(event.offsetX, event.offsetY, radius);
+    this.select(index);
+    this.setHover(index);
+  }
+
+  setHover(index) {
+    if (index === this.hoverIndex) return;
+    this.hoverIndex = index;
+    this.drawOverlay();
+    if (index < 0) this.onHover(-1, null);
+    else {
+      const [sx, sy] = this.screenPosition(index);
+      this.onHover(index, { x: sx + MARGIN.left, y: sy + MARGIN.top });
+    }
+  }
+
+  select(index) {
+    this.selectedIndex = index;
+    this.drawOverlay();
+    this.onSelect(index);
+  }
+
+  /** Keyboard: arrows step to the next visible track along x (←/→) or y (↑/↓), Shift+arrows pan; +/− zoom; 0 resets. */
+  handleKey(event) {
+    const steps = { ArrowRight: ["x", 1], ArrowLeft: ["x", -1], ArrowUp: ["y", 1], ArrowDown: ["y", -1] };
+    if (event.key in steps && event.shiftKey) {
+      event.preventDefault();
+      const [axis, direction] = steps[event.key];
+      // Moving the view right means shifting the content left, hence the minus signs.
+      const dx = axis === "x" ? (-direction * this.plotWidth) / 10 : 0;
+      const dy = axis === "y" ? (direction * this.plotHeight) / 10 : 0;
+      select(this.overlay).call(this.zoom.translateBy, dx / this.transform.k, dy / this.transform.k);
+    } else if (event.key in steps) {
+      event.preventDefault();
+      const [axis, direction] = steps[event.key];
+      this.stepSelection(axis, direction);
+    } else if (event.key === "+" || event.key === "=") {
+      event.preventDefault();
+      this.zoomBy(1.6);
+    } else if (event.key === "-" || event.key === "_") {
+      event.preventDefault();
+      this.zoomBy(1 / 1.6);
+    } else if (event.key === "0") {
+      event.preventDefault();
+      this.resetZoom();
+    } else if (event.key === "Escape") {
+      this.select(-1);
+      this.setHover(-1);
+    }
+  }
+
+  stepSelection(axis, direction) {
+    if (!this.table || this.animation) return;
+    const values = axis === "x" ? this.px : this.py;
+    // Screen y grows downwards, so "up" means a smaller pixel value.
+    const sign = axis === "x" ? direction : -direction;
+    const current = this.selectedIndex >= 0 && this.isVisible(this.selectedIndex) ? this.selectedIndex : -1;
+    let best = -1;
+    let bestValue = sign > 0 ? Infinity : -Infinity;
+    const start = current >= 0 ? values[current] : sign > 0 ? -Infinity : Infinity;
+    for (let i = 0; i < values.length; i++) {
+      if (i === current || !this.isVisible(i)) continue;
+      const v = values[i];
+      // Ties are broken by index so repeated presses visit tracks sharing a value one by one.
+      const ahead = sign > 0 ? v > start || (v === start && i > current) : v < start || (v === start && i < current);
+      if (!ahead) continue;
+      const better = sign > 0 ? v < bestValue || (v === bestValue && i < best) : v > bestValue || (v === bestValue && i > best);
+      if (better) {
+        best = i;
+        bestValue = v;
+      }
+    }
+    if (best >= 0) {
+      this.select(best);
+      this.hoverIndex = -2; // force the tooltip to follow the keyboard
+      this.setHover(best);
+    }
+  }
+
+  zoomBy(factor) {
+    select(this.overlay).transition().duration(this.reducedMotion ? 0 : 250).call(this.zoom.scaleBy, factor);
+  }
+
+  resetZoom() {
+    select(this.overlay).transition().duration(this.reducedMotion ? 0 : 250).call(this.zoom.transform, zoomIdentity);
+  }
+
+  /** Back to the unzoomed view without an animation (axis or data changes). */
+  resetZoomQuietly() {
+    // Through d3 so the element's stored transform resets too and the next wheel starts from 1.
+    this.quietZoom = true;
+    select(this.overlay).interrupt().call(this.zoom.transform, zoomIdentity);
+    this.quietZoom = false;
+  }
+}

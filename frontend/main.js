@@ -1,0 +1,5 @@
+// Entry point of the page bundle: mounts the Vue app on #app (templates/index.html).
+import { createApp } from "vue";
+import App from "./App.vue";
+
+createApp(App).mount("#app");
