@@ -35,7 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides the environment."""
     # gunicorn does not read .env by itself, so the factory does (existing variables win).
     load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"))
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH moves the database, downloads and token caches (tests use a temp folder).
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
     for key, default in DEFAULTS.items():
         app.config[key] = os.environ.get(key) or default
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from realdata import (DATASET_CSV, PLAYLIST_CSV, RECOMMENDATIONS_CSV, import_demo)
+from testsupport import DATASET_CSV, PLAYLIST_CSV, RECOMMENDATIONS_CSV, import_demo, make_app
 
 # TensorFlow's C++ start-up chatter hides test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -34,17 +34,31 @@ def catalogue_db(tmp_path_factory) -> str:
     return path
 
 
-def make_app(database: str, **config):
-    from app import create_app
+@pytest.fixture(scope="session")
+def trained_models_dir(catalogue_db, tmp_path_factory) -> str:
+    """A real but quickly trained bundle and clusters, from the loaded catalogue (~30 s).
 
-    return create_app({"TESTING": True, "DATABASE": database, "MONGODB_URI": None,
-                       "SECRET_KEY": "test", **config})
+    Small network, few epochs, clusters on a sample: enough to exercise every path that reads
+    models/, while the full training is measured by bench/bench_ml_train.py.
+    """
+    from ml.cluster import cluster_catalogue
+    from ml.data import collapse_labels, load_labelled_tracks
+    from ml.train import TrainConfig, train_bundle
+    from store import open_store
+
+    directory = str(tmp_path_factory.mktemp("models"))
+    frame = load_labelled_tracks(open_store(catalogue_db))
+    config = TrainConfig(hidden=(64, 32), max_epochs=3, patience=1, batch_size=1024)
+    train_bundle(frame, directory, config=config, echo=lambda *a, **k: None)
+    tracks = collapse_labels(frame).sample(3000, random_state=0)
+    cluster_catalogue(tracks, directory, target_clusters=None, plot=False)
+    return directory
 
 
 @pytest.fixture(scope="session")
-def app(catalogue_db):
+def app(catalogue_db, trained_models_dir):
     """The app on the loaded catalogue, shared by the session (its caches warm once): read only."""
-    application = make_app(catalogue_db)
+    application = make_app(catalogue_db, MODELS_DIR=trained_models_dir)
     yield application
     application.extensions["store"].close()
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from realdata import PLOTIFY_PLAYLIST_ID
+from testsupport import PLOTIFY_PLAYLIST_ID
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # first row of the 114k dataset (acoustic)
 BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # first track of the Plotify playlist, has recommendations
@@ -127,11 +127,11 @@ def test_healthz_reports_store_and_model(client):
 
 
 def test_unreachable_database_answers_503(tmp_path):
-    from app import create_app
+    from testsupport import make_app
 
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    broken = create_app({"TESTING": True, "DATABASE": str(blocker / "db.sqlite3")})
+    broken = make_app(str(blocker / "db.sqlite3"))
     client = broken.test_client()
     assert client.get("/healthz").status_code == 503
     assert client.get("/healthz").get_json()["store"]["status"] == "unavailable"
@@ -167,3 +167,101 @@ def test_empty_store_answers_empty_payloads(empty_app):
     assert body["count"] == 0 and body["columns"]["id"] == []
     assert client.get("/api/playlists").get_json() == {"playlists": []}
     assert_error(client.get(f"/api/tracks/{BEE_GEES}/recommendations"), 404)
+
+
+def test_predict_catalogue_hit(client):
+    body = client.get("/api/predict?artist=gen%20hoshino&track=COMEDY&top_k=3").get_json()
+    assert body["match"]["id"] == GEN_HOSHINO_COMEDY and body["sources"]["track"] == "catalogue"
+    genres = body["prediction"]["genres"]
+    assert len(genres) == 3 and genres == sorted(genres, key=lambda g: -g["probability"])
+    assert 0 < sum(g["probability"] for g in genres) <= 1.0001
+    families = body["prediction"]["families"]
+    assert families[0]["probability"] >= families[-1]["probability"]
+    import pandas as pd
+
+    from testsupport import DATASET_CSV
+
+    rows = pd.read_csv(DATASET_CSV, usecols=["track_id", "track_genre"])
+    expected = sorted(rows.loc[rows["track_id"] == GEN_HOSHINO_COMEDY, "track_genre"])
+    assert body["actual"]["labels"] == expected and "acoustic" in expected
+    assert body["features"]["energy"] == 0.461 and len(body["similar"]) == 5
+    assert GEN_HOSHINO_COMEDY not in {s["id"] for s in body["similar"]}
+
+
+def test_predict_is_accent_insensitive_and_lists_candidates(client):
+    by_id = client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}").get_json()
+    assert by_id["match"]["id"] == GEN_HOSHINO_COMEDY
+    # "Beyoncé" typed without the accent and in capitals still finds her tracks.
+    body = client.get("/api/predict?artist=BEYONCE").get_json()
+    assert "Beyoncé" in body["match"]["artists"] and len(body["candidates"]) == 2
+
+
+def test_predict_same_result_as_the_predictor(app, client, trained_models_dir):
+    from ml.predictor import GenrePredictor
+
+    body = client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}&top_k=5").get_json()
+    direct = GenrePredictor.load(trained_models_dir).predict(body["features"], top_k=5)
+    assert [g["genre"] for g in body["prediction"]["genres"]] == [g["genre"] for g in direct["genres"]]
+
+
+@pytest.mark.parametrize("query, status", [
+    ("", 400), ("artist=", 400), ("artist=%20%20", 400), ("track=" + "a" * 201, 400),
+    ("artist=abc%00def", 400), ("track_id=abc", 400), ("top_k=0&artist=x", 400),
+    ("top_k=x&artist=x", 400), ("artist=qzxqzx%20vlorp&track=zzqqxx%20florb", 404),
+    ("track_id=0000000000000000000000", 404), ('artist={"$regex":".*"}', 404),
+    ("artist=.*&track=.*", 404),
+])
+def test_predict_errors(client, query, status):
+    assert_error(client.get(f"/api/predict?{query}"), status)
+
+
+def test_predict_without_model_is_503_and_the_rest_works(catalogue_db, tmp_path):
+    from testsupport import PLOTIFY_PLAYLIST_ID as playlist
+    from testsupport import make_app
+
+    client = make_app(catalogue_db, MODELS_DIR=str(tmp_path)).test_client()
+    response = client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}")
+    assert_error(response, 503)
+    assert "flask --app app ml train" in response.get_json()["message"]
+    assert client.get(f"/api/tracks?playlist={playlist}").status_code == 200
+    assert client.get("/healthz").get_json()["model"]["status"] == "unavailable"
+    assert_error(client.get("/api/clusters"), 404)
+
+
+def test_corrupt_model_bundle_is_refused(catalogue_db, trained_models_dir, tmp_path):
+    import shutil
+
+    from testsupport import make_app
+
+    broken = tmp_path / "models"
+    shutil.copytree(trained_models_dir, broken)
+    with open(broken / "model.keras", "r+b") as handle:
+        handle.truncate(1000)
+    response = make_app(catalogue_db, MODELS_DIR=str(broken)).test_client().get(
+        f"/api/predict?track_id={GEN_HOSHINO_COMEDY}")
+    assert_error(response, 503)
+    assert "model.keras" in response.get_json()["message"]
+
+
+def test_clusters_are_served(client):
+    body = client.get("/api/clusters").get_json()
+    assert body["clusters"] and sum(c["size"] for c in body["clusters"]) == 3000
+
+
+def test_predict_searches_spotify_when_not_in_the_catalogue(empty_app, trained_models_dir):
+    """An empty local catalogue: the track comes from Spotify search, its features from the providers."""
+    from standin.server import StandIn
+
+    with StandIn() as standin:
+        empty_app.config.update(standin.config(), MODELS_DIR=trained_models_dir)
+        empty_app.extensions["model"].models_dir = trained_models_dir
+        client = empty_app.test_client()
+        body = client.get("/api/predict?artist=Bee%20Gees&track=More%20Than%20A%20Woman").get_json()
+        assert body["sources"]["track"] == "spotify", body
+        found = [body["match"]] + body["candidates"]
+        assert BEE_GEES in {t["id"] for t in found} and body["prediction"]["genres"]
+        assert "more than a woman" in body["match"]["name"].lower()
+        assert body["sources"]["features"] in {"spotify", "reccobeats"}
+        assert standin.calls["search"] == 1
+        standin.fault("search", status=500)
+        assert_error(client.get("/api/predict?artist=Fleetwood%20Mac&track=Dreams"), 502)

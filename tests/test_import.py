@@ -14,7 +14,7 @@ import time
 import pandas as pd
 import pytest
 
-from realdata import DATASET_CSV, PLAYLIST_CSV, PLOTIFY_PLAYLIST_ID, RECOMMENDATIONS_CSV, ROOT, SHARED_DATA
+from testsupport import DATASET_CSV, PLAYLIST_CSV, PLOTIFY_PLAYLIST_ID, RECOMMENDATIONS_CSV, ROOT, SHARED_DATA
 from etl.files import ImportFailed, import_file
 from store import open_store
 

@@ -21,10 +21,9 @@ def live_app(tmp_path, standin):
 
     live_cli.register(etl_cli)  # what app wiring does; registering twice is harmless
     config = {"TESTING": True, "DATABASE": str(tmp_path / "cli.sqlite3"), "MONGODB_URI": None,
-              "SECRET_KEY": "test", "ETL_HTTP_RETRIES": "1", **standin.config()}
+              "SECRET_KEY": "test", "ETL_HTTP_RETRIES": "1", **standin.config(),
+              "INSTANCE_PATH": str(tmp_path / "instance")}
     application = create_app(config)
-    application.instance_path = str(tmp_path / "instance")
-    os.makedirs(application.instance_path, exist_ok=True)
     yield application
     application.extensions["store"].close()
 

@@ -6,7 +6,7 @@ import os
 import pandas as pd
 import pytest
 
-from realdata import DATASET_CSV, PLAYLIST_CSV
+from testsupport import DATASET_CSV, PLAYLIST_CSV
 from store import open_store
 from store.base import FRAME_COLUMNS, StoreUnavailable
 from store.records import AUDIO_FEATURES, normalize_track

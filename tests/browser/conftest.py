@@ -17,8 +17,6 @@ ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
 # so a violation shows up as a console error (the app's own header wins when it sets one).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-# Trained genre model and clusters.json; the predictor and clusters tests skip when they are absent.
-MODELS_DIR = os.environ.get("PLOTIFY_TEST_MODELS_DIR") or os.path.join(ROOT, "models")
 
 
 @pytest.fixture(scope="session")
@@ -34,16 +32,15 @@ def built_assets():
 
 
 @pytest.fixture(scope="session")
-def live_server(catalogue_db, built_assets, tmp_path_factory):
+def live_server(catalogue_db, trained_models_dir, built_assets, tmp_path_factory):
     """The real app over a copy of the imported data, served by werkzeug in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    from app import create_app
+    from testsupport import make_app
 
     database = str(tmp_path_factory.mktemp("browser") / "plotify.sqlite3")
     shutil.copyfile(catalogue_db, database)
-    application = create_app({"TESTING": True, "DATABASE": database, "MONGODB_URI": None,
-                              "SECRET_KEY": "test", "MODELS_DIR": MODELS_DIR})
+    application = make_app(database, MODELS_DIR=trained_models_dir)
     @application.after_request
     def strict_policy(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -67,10 +64,9 @@ def empty_server(built_assets, tmp_path):
     """The app over an empty store, for the "how to import data" state; yields its base URL."""
     from werkzeug.serving import make_server
 
-    from app import create_app
+    from testsupport import make_app
 
-    application = create_app({"TESTING": True, "DATABASE": str(tmp_path / "empty.sqlite3"),
-                              "MONGODB_URI": None, "SECRET_KEY": "test", "MODELS_DIR": str(tmp_path)})
+    application = make_app(str(tmp_path / "empty.sqlite3"), MODELS_DIR=str(tmp_path))
     server = make_server("127.0.0.1", 0, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-empty-server", daemon=True)
     thread.start()

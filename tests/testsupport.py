@@ -1,4 +1,4 @@
-"""Where the real test data lives (../shared/data) and how to load it into a store."""
+"""Test support: where the real data lives (../shared/data), loading it, and making an app on it."""
 from __future__ import annotations
 
 import os
@@ -20,3 +20,14 @@ def import_demo(target) -> None:
     import_file(target, PLAYLIST_CSV, playlist_id=PLOTIFY_PLAYLIST_ID,
                 playlist_name="Data Analysis Jamz", people=plotify_people())
     import_file(target, RECOMMENDATIONS_CSV)
+
+
+def make_app(database: str, **config):
+    """An app on the given database, with its own instance folder (token caches, downloads)."""
+    import tempfile
+
+    from app import create_app
+
+    return create_app({"TESTING": True, "DATABASE": database, "MONGODB_URI": None,
+                       "SECRET_KEY": "test", "INSTANCE_PATH": tempfile.mkdtemp(prefix="instance-"),
+                       **config})
