@@ -60,8 +60,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         return render_template("index.html")
 
     from etl.cli import etl_cli
+    from ml.cli import ml_cli
 
     app.cli.add_command(etl_cli)
+    app.cli.add_command(ml_cli)
     return app
 
 

@@ -1,0 +1,85 @@
+"""Benchmark: full genre-bundle training time, and Keras vs baselines on both splits (writes the report too)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models-dir", default=os.path.join(ROOT, "models"))
+    parser.add_argument("--skip-report", action="store_true", help="only time the bundle training")
+    args = parser.parse_args(argv)
+
+    from ml.data import default_dataset_csv, load_labelled_tracks
+    from ml.report import write_report
+    from ml.train import train_bundle
+
+    frame = load_labelled_tracks(default_dataset_csv())
+    load = os.getloadavg()[0]
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    meta = train_bundle(frame, args.models_dir)
+    training = {"wall_seconds": round(time.perf_counter() - wall, 1), "cpu_seconds": round(cpu_seconds() - cpu, 1),
+                "load_average_before": round(load, 2), "load_average_after": round(os.getloadavg()[0], 2),
+                "fit_seconds": meta["train_seconds"], "epochs": meta["epochs"]}
+    results = {"benchmark": "ml_train", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+               "goal": {"full_training_seconds": 180}, "training": training,
+               "bundle_test_metrics": meta["test_metrics"]}
+    if not args.skip_report:
+        report = write_report(frame, os.path.join(args.models_dir, "report"),
+                              clusters_json=os.path.join(args.models_dir, "clusters.json"))
+        results["runs"] = report["runs"]
+        for run in report["runs"]:
+            keras, hgb = run["models"]["keras"], run["models"]["hist_gradient_boosting"]
+            run["keras_ahead"] = {m: keras["fine"][m] > max(o["fine"][m] for n, o in run["models"].items() if n != "keras")
+                                  for m in ("top1", "top5", "macro_f1")}
+            run["fit_time_ratio_keras_over_hgb"] = round(keras["fit_seconds"] / hgb["fit_seconds"], 3)
+        results["report_seconds"] = report["seconds"]
+    results["met"] = {"training_within_180s": training["wall_seconds"] <= 180}
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "ml_train.json"), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1)
+    with open(os.path.join(RESULTS, "ml_train.md"), "w", encoding="utf-8") as handle:
+        handle.write(render(results))
+    print(render(results))
+    return results
+
+
+def render(r: dict) -> str:
+    t = r["training"]
+    lines = [f"# Genre model benchmark ({r['date']}, {r['machine']['cpus']} CPUs)", "",
+             f"Full bundle training (artist split; de-duplication, encoding, {t['epochs']} epochs, saving): "
+             f"{t['wall_seconds']} s wall, {t['cpu_seconds']} s CPU of this process (goal ≤ 180 s wall; other "
+             f"work on the machine: load average {t['load_average_before']} before, {t['load_average_after']} after).", ""]
+    if "runs" in r:
+        lines += ["| split | popularity | model | top-1 | top-5 | macro-F1 | family top-1 | fit s |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for run in r["runs"]:
+            for name, s in run["models"].items():
+                lines.append(f"| {run['split']} | {'yes' if run['variant'] == 'with_popularity' else 'no'} | {name} | "
+                             f"{s['fine']['top1']:.3f} | {s['fine']['top5']:.3f} | {s['fine']['macro_f1']:.3f} | "
+                             f"{s['family']['top1']:.3f} | {s.get('fit_seconds', '')} |")
+        lines += ["", "Keras ahead of every baseline (top-1, top-5, macro-F1) and Keras/HGB fit-time ratio:", ""]
+        for run in r["runs"]:
+            lines.append(f"- {run['split']}, {run['variant']}: {run['keras_ahead']}, "
+                         f"time ratio {run['fit_time_ratio_keras_over_hgb']}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""`flask ml …` commands (train, cluster, report, label-demo) and train_missing for `make run`."""
+from __future__ import annotations
+
+import json
+import os
+
+import click
+from flask.cli import AppGroup
+
+ml_cli = AppGroup("ml", help="Genre model, clustering and evaluation report.")
+
+DEFAULT_MODELS_DIR = "models"
+
+
+def _labelled_frame(csv_path: str | None, dataset: str):
+    """Labelled rows from --csv when given, else from the app's store."""
+    from ml.data import load_labelled_tracks
+
+    if csv_path:
+        return load_labelled_tracks(csv_path, dataset)
+    import store
+
+    frame = load_labelled_tracks(store.get_store(), dataset)
+    if frame.empty:
+        raise click.ClickException(f"the store has no labelled tracks for dataset {dataset!r}; import it first "
+                                   "(flask etl …) or pass --csv")
+    return frame
+
+
+_csv_option = click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False),
+                           help="Read the labelled dataset from this CSV instead of the store.")
+_dataset_option = click.option("--dataset", default="spotify-tracks-114k", show_default=True,
+                               help="Labelled dataset name in the store.")
+_models_option = click.option("--models-dir", default=DEFAULT_MODELS_DIR, show_default=True,
+                              type=click.Path(file_okay=False))
+
+
+@ml_cli.command("train")
+@_csv_option
+@_dataset_option
+@_models_option
+@click.option("--split", "split_kind", type=click.Choice(["artist", "track"]), default="artist", show_default=True)
+def train_command(csv_path, dataset, models_dir, split_kind):
+    """Train the genre bundle (one network; popularity optional) into MODELS_DIR."""
+    from ml.train import train_bundle
+
+    meta = train_bundle(_labelled_frame(csv_path, dataset), models_dir, split_kind=split_kind, dataset=dataset)
+    from ml.predictor import forget
+
+    forget(models_dir)
+    click.echo(json.dumps({mode: m["fine"] for mode, m in meta["test_metrics"].items()}, indent=1))
+
+
+@ml_cli.command("cluster")
+@_csv_option
+@_dataset_option
+@_models_option
+@click.option("--preference-per-10k", type=float, default=None,
+              help="AP preference per 10,000 tracks (default: the seed's −37).")
+@click.option("--clusters", "target_clusters", type=int, default=None,
+              help="Search the preference for this many clusters instead.")
+@click.option("--method", type=click.Choice(["auto", "dense", "landmark"]), default="auto", show_default=True)
+@click.option("--sample", type=int, default=None, help="Cluster a random sample of this many tracks.")
+def cluster_command(csv_path, dataset, models_dir, preference_per_10k, target_clusters, method, sample):
+    """Affinity propagation over every distinct track → clusters.json, cluster_assignments.csv, clusters.png."""
+    from ml.cluster import cluster_catalogue
+    from ml.data import collapse_labels
+
+    tracks = collapse_labels(_labelled_frame(csv_path, dataset))
+    if sample and sample < len(tracks):
+        tracks = tracks.sample(sample, random_state=0).reset_index(drop=True)
+    click.echo(f"clustering {len(tracks):,} tracks")
+    summary = cluster_catalogue(tracks, models_dir, preference_per_10k, target_clusters, method,
+                                progress=click.echo)
+    click.echo(f"{summary['n_clusters']} clusters ({summary['method']}, {summary['seconds']:.0f}s, "
+               f"genre purity {summary['genre_purity']:.3f}) → {models_dir}/clusters.json")
+
+
+@ml_cli.command("report")
+@_csv_option
+@_dataset_option
+@_models_option
+@click.option("--out", "out_dir", default=None, help="Report directory (default MODELS_DIR/report).")
+@click.option("--split", "splits", multiple=True, type=click.Choice(["artist", "track"]),
+              default=("artist", "track"), show_default=True)
+def report_command(csv_path, dataset, models_dir, out_dir, splits):
+    """Keras vs majority class vs HistGradientBoosting on both splits, with and without popularity."""
+    from ml.report import write_report
+
+    out_dir = out_dir or os.path.join(models_dir, "report")
+    write_report(_labelled_frame(csv_path, dataset), out_dir, splits=splits,
+                 clusters_json=os.path.join(models_dir, "clusters.json"))
+
+
+@ml_cli.command("label-demo")
+@_csv_option
+@_dataset_option
+@click.option("--sample", type=int, default=5000, show_default=True)
+@click.option("--hide", type=float, default=0.1, show_default=True,
+              help="Share of tracks whose tags are hidden to exercise the neighbour fallback.")
+def label_demo_command(csv_path, dataset, sample, hide):
+    """Run the keyword labelling on the dataset's genre strings (as granular tags) and report each step."""
+    import numpy as np
+
+    from ml import features as F
+    from ml.cluster import affinity_propagation
+    from ml.data import collapse_labels
+    from ml.labels import label_tracks, tag_terms
+
+    tracks = collapse_labels(_labelled_frame(csv_path, dataset))
+    tracks = tracks.sample(min(sample, len(tracks)), random_state=0).reset_index(drop=True)
+    points, _ = F.minmax_matrix(tracks)
+    clusters = affinity_propagation(points, progress=click.echo)
+    tags = tracks["all_labels"].copy()
+    hidden = np.random.default_rng(0).choice(len(tracks), int(hide * len(tracks)), replace=False)
+    tags.iloc[hidden] = [[] for _ in hidden]
+    result = label_tracks(tags, clusters.labels, points)
+    click.echo(result.report())
+    truth = [tag_terms(t) for t in tracks["all_labels"].iloc[hidden]]
+    hits = np.mean([label in terms for label, terms in zip(result.labels.iloc[hidden], truth)]) if len(hidden) else 0
+    click.echo(f"neighbour fallback matched a hidden tag for {hits:.1%} of {len(hidden)} tracks")
+
+
+def train_missing(source, models_dir: str = DEFAULT_MODELS_DIR, dataset: str = "spotify-tracks-114k",
+                  echo=click.echo) -> list[str]:
+    """Train the genre bundle and/or cluster the catalogue when their artifacts are missing or invalid.
+
+    `source` is a store or a dataset CSV path. Returns what was (re)built; nothing when all is in place.
+    """
+    from ml.cluster import cluster_catalogue
+    from ml.data import collapse_labels, load_labelled_tracks
+    from ml.predictor import GenrePredictor, ModelUnavailable, forget
+    from ml.train import train_bundle
+
+    built = []
+    frame = None
+    try:
+        GenrePredictor.load(models_dir)
+    except ModelUnavailable as reason:
+        echo(f"genre model: {reason}; training")
+        frame = load_labelled_tracks(source, dataset)
+        if frame.empty:
+            echo(f"no labelled tracks for {dataset!r}; skipping training")
+            return built
+        train_bundle(frame, models_dir, echo=echo, dataset=dataset)
+        forget(models_dir)
+        built.append("genre model")
+    if not os.path.exists(os.path.join(models_dir, "clusters.json")):
+        echo("clusters: missing; clustering the catalogue")
+        frame = load_labelled_tracks(source, dataset) if frame is None else frame
+        cluster_catalogue(collapse_labels(frame), models_dir, progress=echo)
+        built.append("clusters")
+    return built
+
+
+@ml_cli.command("train-missing")
+@_csv_option
+@_dataset_option
+@_models_option
+def train_missing_command(csv_path, dataset, models_dir):
+    """Build only the artifacts that are missing (what `make run` calls)."""
+    import store
+
+    built = train_missing(csv_path or store.get_store(), models_dir, dataset)
+    click.echo("built: " + (", ".join(built) if built else "nothing, all artifacts present"))

@@ -1,0 +1,195 @@
+"""Feature selection and encoding: which track columns feed the models, and how they are scaled."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Continuous columns: skewed (instrumentalness, speechiness, duration) or bounded, so they are
+# encoded by their position among training quantiles rather than by raw value.
+CONTINUOUS = (
+    "acousticness", "danceability", "energy", "instrumentalness", "liveness", "loudness",
+    "speechiness", "tempo", "valence", "duration_ms", "popularity",
+)
+# Categorical columns and the values they can take; anything else counts as absent.
+CATEGORICAL = {
+    "key": tuple(range(12)),
+    "mode": (0, 1),
+    "time_signature": (0, 1, 3, 4, 5),
+    "explicit": (0, 1),
+}
+ALL_FEATURES = (*CONTINUOUS, *CATEGORICAL)
+
+# The seed's eight MinMax-scaled features, used for affinity propagation as in the original app.
+SEED_CLUSTER_FEATURES = (
+    "acousticness", "danceability", "energy", "instrumentalness", "loudness", "speechiness",
+    "tempo", "valence",
+)
+
+# Features the genre model uses, decided on artist-grouped validation rows by ml.select (recorded
+# in bench/results/ml_features.*): a drop-one ablation with a small proxy network found every
+# feature helping except liveness, mode and explicit (each within ±0.001), but the real model
+# without those three lost 0.6 points of validation top-1, so all candidates stay.
+MODEL_FEATURES = ALL_FEATURES
+# Many current sources (ReccoBeats, exports) carry no popularity. Rather than impute a value that
+# would drive the prediction, the encoder marks it absent (an all-zero block plus an "absent"
+# column) and training shows the network a share of rows with it masked, so one model serves both.
+OPTIONAL_FEATURES = ("popularity",)
+
+
+def without(features, dropped) -> tuple[str, ...]:
+    """features minus the dropped ones, order kept."""
+    dropped = set(dropped)
+    return tuple(f for f in features if f not in dropped)
+
+
+class FeatureEncoder:
+    """Turns track columns into the model's input matrix; fit on training rows only.
+
+    Continuous features get a piecewise-linear encoding over `n_bins` training quantiles (one
+    column per bin: 0 below it, 1 above it, linear inside), which lets a small MLP bend each
+    feature's effect the way a tree would. Categorical features are one-hot. An absent value of a
+    maskable feature (popularity) becomes an all-zero block plus an "absent" column set to 1; any
+    other absent value is imputed explicitly with the training median (continuous) or most
+    frequent value (categorical), and `imputed` reports which.
+    """
+
+    def __init__(self, features=MODEL_FEATURES, n_bins: int = 24, maskable=OPTIONAL_FEATURES):
+        self.features = tuple(features)
+        self.n_bins = n_bins
+        self.maskable = tuple(f for f in maskable if f in self.features)
+        self.edges_: dict[str, np.ndarray] = {}
+        self.fill_: dict[str, float] = {}
+        self.categories_: dict[str, tuple] = {}
+        self.dropped_: list[str] = []
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame) -> "FeatureEncoder":
+        kept = []
+        for name in self.features:
+            values = _column(frame, name)
+            present = values[~np.isnan(values)]
+            if present.size == 0:
+                # Absent from the whole training set: nothing to learn from, so leave it out
+                # rather than feed the model a constant.
+                self.dropped_.append(name)
+                continue
+            kept.append(name)
+            if name in CATEGORICAL:
+                allowed = CATEGORICAL[name]
+                seen = [v for v in allowed if np.any(present == v)]
+                self.categories_[name] = tuple(seen)
+                counts = [(np.sum(present == v), v) for v in seen]
+                self.fill_[name] = float(max(counts)[1]) if counts else float(allowed[0])
+            else:
+                quantiles = np.quantile(present, np.linspace(0, 1, self.n_bins + 1))
+                self.edges_[name] = np.unique(quantiles)
+                self.fill_[name] = float(np.median(present))
+        self.features = tuple(kept)
+        self.maskable = tuple(f for f in self.maskable if f in self.features)
+        return self
+
+    # -- transforming -------------------------------------------------------------------------
+    @property
+    def n_outputs(self) -> int:
+        return sum(self._width(name) for name in self.features)
+
+    def output_names(self) -> list[str]:
+        names = []
+        for name in self.features:
+            if name in CATEGORICAL:
+                names += [f"{name}={v}" for v in self.categories_[name]]
+            else:
+                names += [f"{name}#bin{i}" for i in range(len(self.edges_[name]) - 1 or 1)]
+            if name in self.maskable:
+                names.append(f"{name}#absent")
+        return names
+
+    def _width(self, name: str) -> int:
+        if name in CATEGORICAL:
+            width = len(self.categories_[name])
+        else:
+            width = max(len(self.edges_[name]) - 1, 1)
+        return width + (1 if name in self.maskable else 0)
+
+    def columns_of(self, name: str) -> slice:
+        """The encoded columns of one feature (its absent flag included)."""
+        start = 0
+        for other in self.features:
+            if other == name:
+                return slice(start, start + self._width(other))
+            start += self._width(other)
+        raise KeyError(name)
+
+    def mask(self, encoded: np.ndarray, name: str) -> np.ndarray:
+        """A copy of encoded rows with one maskable feature marked absent (as transform would)."""
+        masked = encoded.copy()
+        columns = self.columns_of(name)
+        masked[:, columns] = 0.0
+        masked[:, columns.stop - 1] = 1.0
+        return masked
+
+    def imputed(self, frame: pd.DataFrame) -> dict[str, int]:
+        """How many rows lack each imputed model feature (maskable ones are flagged, not imputed)."""
+        return {name: int(np.isnan(_column(frame, name)).sum()) for name in self.features
+                if name not in self.maskable and np.isnan(_column(frame, name)).any()}
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        blocks = []
+        for name in self.features:
+            values = _column(frame, name)
+            absent = np.isnan(values)
+            values = np.where(absent, self.fill_[name], values)
+            if name in CATEGORICAL:
+                cats = np.asarray(self.categories_[name], dtype=np.float64)
+                block = (values[:, None] == cats[None, :]).astype(np.float32)
+                # A value outside the training vocabulary falls back to the most frequent one.
+                unseen = block.sum(axis=1) == 0
+                if unseen.any():
+                    block[unseen] = (cats == self.fill_[name]).astype(np.float32)
+            else:
+                block = _piecewise_linear(values, self.edges_[name])
+            if name in self.maskable:
+                block[absent] = 0.0
+                block = np.hstack([block, absent[:, None].astype(np.float32)])
+            blocks.append(block)
+        return np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(frame), 0), np.float32)
+
+    def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.fit(frame).transform(frame)
+
+
+def _piecewise_linear(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    if len(edges) < 2:
+        return np.zeros((len(values), 1), np.float32)
+    lower, upper = edges[:-1], edges[1:]
+    block = (values[:, None] - lower[None, :]) / (upper - lower)[None, :]
+    return np.clip(block, 0.0, 1.0).astype(np.float32)
+
+
+def _column(frame, name: str) -> np.ndarray:
+    if isinstance(frame, dict):
+        value = frame.get(name)
+        try:
+            value = np.nan if value is None else float(value)
+        except (TypeError, ValueError):
+            value = np.nan
+        return np.array([value], dtype=np.float64)
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def raw_matrix(frame: pd.DataFrame, features) -> np.ndarray:
+    """The features as plain float columns with NaN where absent (for tree baselines)."""
+    return np.column_stack([_column(frame, name) for name in features]).astype(np.float64)
+
+
+def minmax_matrix(frame: pd.DataFrame, features=SEED_CLUSTER_FEATURES):
+    """The seed's MinMax scaling for clustering: each feature to [0, 1], absent → column median."""
+    from sklearn.preprocessing import MinMaxScaler
+
+    raw = raw_matrix(frame, features)
+    medians = np.nanmedian(raw, axis=0)
+    raw = np.where(np.isnan(raw), medians[None, :], raw)
+    scaler = MinMaxScaler()
+    return scaler.fit_transform(raw), scaler

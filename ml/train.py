@@ -1,0 +1,282 @@
+"""Trains the Keras genre model (one network, popularity optional) and saves the bundle under models/."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+import click
+import numpy as np
+
+from ml import features as F
+from ml.data import dedupe_tracks, frame_fingerprint
+from ml.evaluate import fine_and_family_scores
+from ml.split import SEED, make_split
+from ml.taxonomy import load_taxonomy
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+BUNDLE_VERSION = 1
+# One network serves tracks with and without popularity; the two modes are scored separately.
+MODES = ("with_popularity", "without_popularity")
+MODEL_FILE = "model.keras"
+SCALER_FILE = "scaler.joblib"
+LABEL_ENCODER_FILE = "label_encoder.joblib"
+META_FILE = "meta.json"
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters chosen on the artist-grouped validation set (see models/README.md)."""
+
+    hidden: tuple = (1024, 512)
+    dropout: float = 0.4
+    n_bins: int = 24
+    label_smoothing: float = 0.1
+    batch_size: int = 512
+    learning_rate: float = 3e-3
+    max_epochs: int = 18
+    patience: int = 5
+    # Share of training rows added a second time with popularity marked absent.
+    mask_share: float = 0.3
+    seed: int = 0
+
+
+def build_model(n_inputs: int, n_classes: int, config: TrainConfig):
+    """Two hidden ReLU layers with dropout and a softmax output, as a keras Sequential."""
+    import keras
+
+    layers = [keras.Input((n_inputs,))]
+    for width in config.hidden:
+        layers += [keras.layers.Dense(width, activation="relu"), keras.layers.Dropout(config.dropout)]
+    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+    return keras.Sequential(layers, name="genre_mlp")
+
+
+def _epoch_echo(echo, max_epochs: int):
+    import keras
+
+    class EpochEcho(keras.callbacks.Callback):
+        """One progress line per epoch."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            echo(f"  epoch {epoch + 1:>2}/{max_epochs}  loss {logs.get('loss', float('nan')):.3f}  "
+                 f"val_loss {logs.get('val_loss', float('nan')):.3f}  "
+                 f"val_top1 {logs.get('val_accuracy', float('nan')):.3f}  "
+                 f"({time.perf_counter() - self.started:.1f}s)")
+
+    return EpochEcho()
+
+
+def fit_genre_model(x_train, y_train, x_val, y_val, n_classes: int, config: TrainConfig, echo=None):
+    """Fit with Adam on a cosine learning-rate decay, stopping early on validation accuracy.
+
+    Returns (model, history dict, seconds). Label smoothing and dropout keep the network from
+    memorising artists, which is what an artist-grouped split punishes.
+    """
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(x_train.shape[1], n_classes, config)
+    steps = int(np.ceil(len(x_train) / config.batch_size)) * config.max_epochs
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience,
+                                               restore_best_weights=True)]
+    if echo:
+        callbacks.append(_epoch_echo(echo, config.max_epochs))
+    started = time.perf_counter()
+    history = model.fit(x_train, keras.utils.to_categorical(y_train, n_classes),
+                        validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
+                        batch_size=config.batch_size, epochs=config.max_epochs, shuffle=True,
+                        callbacks=callbacks, verbose=0)
+    return model, history.history, time.perf_counter() - started
+
+
+def predict_proba(model, x: np.ndarray, batch: int = 8192) -> np.ndarray:
+    """Class probabilities in batches, calling the model directly (no predict() machinery)."""
+    return np.concatenate([np.asarray(model(x[i:i + batch], training=False)) for i in range(0, len(x), batch)])
+
+
+def prepare(frame, echo=None):
+    """De-duplicate labelled rows and fit the label encoder on every label present."""
+    from sklearn.preprocessing import LabelEncoder
+
+    tracks, report = dedupe_tracks(frame)
+    if echo:
+        echo(f"{report.rows_in:,} labelled rows → {report.rows_out:,} distinct recordings "
+             f"({report.label_rows_collapsed:,} extra labels of {report.multi_label_tracks:,} multi-label tracks, "
+             f"{report.duplicate_recordings:,} duplicate recordings dropped)")
+    encoder = LabelEncoder().fit(tracks["label"].astype(str))
+    return tracks, report, encoder
+
+
+PRIOR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def adjust_for_prior(model, y_train, x_val, y_val, n_classes: int) -> float:
+    """Divide the predicted probabilities by the training class frequencies to a power tau.
+
+    De-duplication leaves genres with unequal counts, and a softmax trained on them favours the
+    big ones, which costs macro-F1. tau is picked on the validation rows (best top-1 + top-5 +
+    macro-F1) and folded into the output layer's bias, so the saved model already includes it.
+    """
+    from ml.evaluate import scores
+
+    prior = np.bincount(y_train, minlength=n_classes).astype(np.float64) + 1.0
+    log_prior = np.log(prior / prior.sum())
+    val_proba = predict_proba(model, x_val).astype(np.float64)
+
+    def objective(tau):
+        s = scores(y_val, val_proba * np.exp(-tau * log_prior))
+        return s["top1"] + s["top5"] + s["macro_f1"]
+
+    tau = max(PRIOR_STRENGTHS, key=objective)
+    output = model.layers[-1]
+    weights, bias = output.get_weights()
+    output.set_weights([weights, (bias - tau * log_prior).astype(bias.dtype)])
+    return float(tau)
+
+
+def augment_with_masked(encoder, x, y, share: float, seed: int):
+    """Append copies of a random share of rows with each maskable feature marked absent."""
+    if share <= 0 or not encoder.maskable:
+        return x, y
+    rng = np.random.default_rng(seed)
+    chosen = np.flatnonzero(rng.random(len(x)) < share)
+    extra = x[chosen]
+    for name in encoder.maskable:
+        extra = encoder.mask(extra, name)
+    return np.vstack([x, extra]), np.concatenate([y, y[chosen]])
+
+
+def without_optional(encoder, x):
+    """Encoded rows as they look when every optional feature (popularity) is absent."""
+    for name in encoder.maskable:
+        x = encoder.mask(x, name)
+    return x
+
+
+def train_model(tracks, split, y, n_classes: int, features, config: TrainConfig, echo=None) -> dict:
+    """Fit the feature encoder and the network on one split; score once on the test rows.
+
+    Returns the encoder, the model, its history and fit time, and test probabilities with every
+    feature present and with the optional ones (popularity) absent.
+    """
+    encoder = F.FeatureEncoder(features, n_bins=config.n_bins).fit(tracks.iloc[split.train])
+    x = encoder.transform(tracks)
+    x_train, y_train = augment_with_masked(encoder, x[split.train], y[split.train], config.mask_share, config.seed)
+    model, history, seconds = fit_genre_model(x_train, y_train, x[split.val], y[split.val], n_classes, config, echo)
+    tau = adjust_for_prior(model, y[split.train], x[split.val], y[split.val], n_classes)
+    if echo:
+        echo(f"  prior correction tau={tau} (chosen on validation)")
+    x_test = x[split.test]
+    return {"encoder": encoder, "model": model, "history": history, "seconds": seconds, "prior_tau": tau,
+            "test_proba": {"with_popularity": predict_proba(model, x_test),
+                           "without_popularity": predict_proba(model, without_optional(encoder, x_test))}}
+
+
+def library_versions() -> dict:
+    import keras
+    import pandas
+    import sklearn
+    import tensorflow
+
+    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "pandas": pandas.__version__}
+
+
+def file_sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None = None, split_kind: str = "artist",
+                 echo=click.echo, dataset: str = "spotify-tracks-114k") -> dict:
+    """Train the genre network on one split, score it on the test rows once, and write the bundle."""
+    import joblib
+
+    config = config or TrainConfig()
+    started = time.perf_counter()
+    taxonomy = load_taxonomy()
+    tracks, dedupe_report, label_encoder = prepare(frame, echo)
+    classes = list(label_encoder.classes_)
+    y = label_encoder.transform(tracks["label"].astype(str))
+    split = make_split(tracks, split_kind, seed=SEED)
+    echo(f"{split_kind}-grouped split: {split.sizes()}")
+    echo(f"training on {len(F.MODEL_FEATURES)} features, popularity masked on {config.mask_share:.0%} extra rows")
+    result = train_model(tracks, split, y, len(classes), F.MODEL_FEATURES, config, echo)
+    metrics = {}
+    for mode in MODES:
+        metrics[mode] = fine_and_family_scores(y[split.test], result["test_proba"][mode], classes, taxonomy)
+        echo(f"  {mode}: test top-1 {metrics[mode]['fine']['top1']:.3f}  top-5 {metrics[mode]['fine']['top5']:.3f}  "
+             f"macro-F1 {metrics[mode]['fine']['macro_f1']:.3f}  family top-1 {metrics[mode]['family']['top1']:.3f}")
+
+    os.makedirs(models_dir, exist_ok=True)
+    encoder = result["encoder"]
+    paths = {name: os.path.join(models_dir, name) for name in (MODEL_FILE, SCALER_FILE, LABEL_ENCODER_FILE)}
+    result["model"].save(paths[MODEL_FILE])
+    joblib.dump(encoder, paths[SCALER_FILE])
+    joblib.dump(label_encoder, paths[LABEL_ENCODER_FILE])
+    meta = {
+        "bundle_version": BUNDLE_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "dataset": dataset,
+        "training_data_sha256": frame_fingerprint(tracks),
+        "rows": {"labelled": dedupe_report.rows_in, "distinct_recordings": dedupe_report.rows_out, **split.sizes()},
+        "dedupe": dedupe_report.as_dict(),
+        "split": {"kind": split_kind, "seed": SEED, "test_size": 0.2, "val_size": 0.1},
+        "features": list(encoder.features),
+        "optional_features": list(encoder.maskable),
+        "dropped_features": list(encoder.dropped_),
+        "encoded_width": encoder.n_outputs,
+        "labels": classes,
+        "taxonomy_version": taxonomy.version,
+        "families": {g: taxonomy.family(g) for g in classes},
+        "epochs": len(result["history"]["loss"]),
+        "best_val_top1": round(float(max(result["history"]["val_accuracy"])), 4),
+        "prior_tau": result["prior_tau"],
+        "train_seconds": round(result["seconds"], 1),
+        "test_metrics": metrics,
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},
+        "library_versions": library_versions(),
+        "files_sha256": {name: file_sha256(path) for name, path in paths.items()},
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    # meta.json is written last: its presence marks a complete bundle.
+    with open(os.path.join(models_dir, META_FILE), "w", encoding="utf-8") as handle:
+        json.dump(meta, handle, indent=1)
+    echo(f"bundle written to {models_dir} in {meta['total_seconds']:.0f}s")
+    return meta
+
+
+def main(argv=None):
+    """python -m ml.train [CSV] [--models-dir models]: train from the dataset CSV without Flask."""
+    import argparse
+
+    from ml.data import default_dataset_csv, load_labelled_tracks
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("csv", nargs="?", default=default_dataset_csv())
+    parser.add_argument("--models-dir", default="models")
+    args = parser.parse_args(argv)
+    if not args.csv:
+        parser.error("no dataset CSV given and none found beside the checkout")
+    train_bundle(load_labelled_tracks(args.csv), args.models_dir)
+
+
+if __name__ == "__main__":
+    main()

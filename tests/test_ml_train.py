@@ -1,0 +1,140 @@
+"""Train a small genre model on a slice of the real data; the saved bundle round-trips and is validated."""
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from ml.data import default_dataset_csv, load_labelled_tracks
+from ml.evaluate import majority_baseline, top_k_accuracy
+from ml.predictor import GenrePredictor, ModelUnavailable, forget, get_predictor
+from ml.train import META_FILE, MODEL_FILE, TrainConfig, predict_proba, train_bundle, without_optional
+
+DATASET_CSV = default_dataset_csv()
+pytestmark = pytest.mark.skipif(DATASET_CSV is None, reason="shared dataset not present")
+GENRES = ["black-metal", "classical", "country", "deep-house", "hip-hop", "j-pop", "salsa", "sleep"]
+
+
+@pytest.fixture(scope="module")
+def slice_frame():
+    frame = load_labelled_tracks(DATASET_CSV)
+    return frame[frame["label"].isin(GENRES)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def bundle(slice_frame, tmp_path_factory):
+    models_dir = str(tmp_path_factory.mktemp("models"))
+    config = TrainConfig(hidden=(64, 32), max_epochs=4, patience=2, batch_size=256)
+    meta = train_bundle(slice_frame, models_dir, config=config, echo=lambda line: None)
+    return models_dir, meta
+
+
+def copy_bundle(bundle, tmp_path):
+    target = str(tmp_path / "copy")
+    shutil.copytree(bundle[0], target)
+    return target
+
+
+def test_meta_records_what_the_bundle_needs(bundle):
+    models_dir, meta = bundle
+    for key in ("labels", "taxonomy_version", "library_versions", "training_data_sha256", "created", "features",
+                "files_sha256", "test_metrics"):
+        assert meta[key]
+    assert meta["labels"] == sorted(GENRES)
+    assert "popularity" in meta["features"] and meta["optional_features"] == ["popularity"]
+    on_disk = json.loads(open(os.path.join(models_dir, META_FILE)).read())
+    assert on_disk == json.loads(json.dumps(meta))
+
+
+def test_small_model_beats_the_majority_class(bundle, slice_frame):
+    _, meta = bundle
+    fine = meta["test_metrics"]["with_popularity"]["fine"]
+    assert fine["top1"] > 1.5 / len(GENRES)
+    assert fine["top3"] > fine["top1"]
+
+
+def test_bundle_round_trips_to_the_same_predictions(bundle, slice_frame):
+    import keras
+
+    models_dir, meta = bundle
+    predictor = GenrePredictor.load(models_dir)
+    rows = slice_frame.sample(64, random_state=0).reset_index(drop=True)
+    proba = predictor.predict_proba(rows)
+    # Same numbers from the saved Keras file through its own saved encoder.
+    model = keras.models.load_model(os.path.join(models_dir, MODEL_FILE))
+    encoded = predictor.encoder.transform(rows)
+    assert np.allclose(proba, predict_proba(model, encoded), atol=1e-5)
+    # Rows without popularity encode exactly like masked rows, the way the model was trained.
+    no_popularity = rows.assign(popularity=np.nan)
+    assert np.array_equal(predictor.encoder.transform(no_popularity), without_optional(predictor.encoder, encoded))
+    # And a second load gives identical answers.
+    assert np.array_equal(proba, GenrePredictor.load(models_dir).predict_proba(rows))
+    truth = predictor_labels(predictor, rows)
+    assert top_k_accuracy(truth, proba, 3) > top_k_accuracy(
+        truth, majority_baseline(np.arange(len(GENRES)), len(rows), len(GENRES)), 3)
+
+
+def predictor_labels(predictor, rows):
+    return np.array([predictor.labels.index(label) for label in rows["label"]])
+
+
+def test_predict_ranks_genres_and_families_and_copes_without_popularity(bundle, slice_frame):
+    models_dir, _ = bundle
+    forget()
+    track = slice_frame.iloc[0][["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+                                 "instrumentalness", "liveness", "valence", "tempo", "time_signature", "duration_ms",
+                                 "explicit", "popularity"]].to_dict()
+    result = get_predictor(models_dir).predict(track, top_k=3)
+    assert get_predictor(models_dir) is get_predictor(models_dir)
+    assert len(result["genres"]) == 3 and result["absent"] == [] and result["imputed"] == []
+    probabilities = [g["probability"] for g in result["genres"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert result["families"][0]["probability"] >= probabilities[0]
+    track.pop("popularity")
+    track["time_signature"] = None
+    result = get_predictor(models_dir).predict(track)
+    assert result["absent"] == ["popularity"]
+    assert result["imputed"] == ["time_signature"]
+    assert abs(sum(g["probability"] for g in get_predictor(models_dir).predict(track, top_k=8)["genres"]) - 1) < 0.01
+
+
+def test_truncated_model_file_is_refused(bundle, tmp_path):
+    target = copy_bundle(bundle, tmp_path)
+    path = os.path.join(target, MODEL_FILE)
+    with open(path, "r+b") as handle:
+        handle.truncate(os.path.getsize(path) // 2)
+    with pytest.raises(ModelUnavailable, match="truncated"):
+        GenrePredictor.load(target)
+
+
+def test_other_feature_order_or_label_set_is_refused(bundle, tmp_path):
+    target = copy_bundle(bundle, tmp_path)
+    meta_path = os.path.join(target, META_FILE)
+    meta = json.loads(open(meta_path).read())
+    swapped = json.loads(json.dumps(meta))
+    swapped["features"][0], swapped["features"][1] = swapped["features"][1], swapped["features"][0]
+    open(meta_path, "w").write(json.dumps(swapped))
+    with pytest.raises(ModelUnavailable, match="feature order"):
+        GenrePredictor.load(target)
+    relabelled = json.loads(json.dumps(meta))
+    relabelled["labels"][0] = "polka"
+    open(meta_path, "w").write(json.dumps(relabelled))
+    with pytest.raises(ModelUnavailable, match="label set"):
+        GenrePredictor.load(target)
+
+
+def test_missing_bundle_is_refused(tmp_path):
+    with pytest.raises(ModelUnavailable, match="no genre model bundle"):
+        GenrePredictor.load(str(tmp_path))
+
+
+def test_train_missing_builds_only_what_is_absent(bundle, slice_frame, tmp_path):
+    from ml.cli import train_missing
+
+    target = copy_bundle(bundle, tmp_path)
+    small = slice_frame.sample(600, random_state=0)
+    csv = tmp_path / "slice.csv"
+    small.rename(columns={"id": "track_id", "label": "track_genre"}).to_csv(csv)
+    assert train_missing(str(csv), target, echo=lambda line: None) == ["clusters"]
+    assert train_missing(str(csv), target, echo=lambda line: None) == []
