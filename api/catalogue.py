@@ -1,6 +1,7 @@
 """An in-memory index of the stored tracks: text look-up, genres, families, clusters, neighbours."""
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import re
@@ -31,18 +32,48 @@ def text_key(value) -> str:
     return _NOT_WORD.sub(" ", plain).strip()
 
 
+class Answers:
+    """A small least-recently-used map of encoded answers, safe across a worker's threads."""
+
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self._items: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class Catalogue:
     """Every stored track with its primary genre, family and cluster, plus look-up structures."""
 
     def __init__(self, frame: pd.DataFrame, labels: dict[str, str], family_of, clusters: dict):
-        from sklearn.neighbors import KDTree
+        # scipy's tree (scikit-learn brings scipy) answers a single query without input checks.
+        from scipy.spatial import cKDTree
 
         self.frame = frame.reset_index(drop=True)
+        self.answers = Answers()
         ids = self.frame["id"]
         self.row_of = {track_id: row for row, track_id in enumerate(ids)}
         self.frame["genre"] = [labels.get(t) for t in ids]
         self.frame["family"] = [family_of(g) if g else None for g in self.frame["genre"]]
         self.frame["cluster"] = [clusters.get(t) for t in ids]
+        # Plain Python columns: reading one track from them costs microseconds, from pandas
+        # rows a hundred times more, and the predictor reads a dozen tracks per request.
+        self.columns = {name: [None if isinstance(v, float) and v != v else v
+                               for v in self.frame[name].tolist()]
+                        for name in self.frame.columns}
         self.popularity = self.frame["popularity"].fillna(0).to_numpy()
         self.title_keys = self.frame["name"].map(text_key)
         self.artist_keys = self.frame["artists"].map(
@@ -51,6 +82,10 @@ class Catalogue:
         for row, key in enumerate(self.title_keys):
             if key:
                 self.by_title.setdefault(key, []).append(row)
+        self.by_artist: dict[str, list[int]] = {}
+        for row, keys in enumerate(self.artist_keys):
+            for key in keys:
+                self.by_artist.setdefault(key, []).append(row)
         # Min-max scaling over the catalogue, as for clustering; rows lacking a feature are left
         # out of the neighbour index rather than guessed.
         values = self.frame[list(SIMILARITY_FEATURES)].to_numpy(dtype=float)
@@ -62,7 +97,7 @@ class Catalogue:
             self.low, span = np.zeros(len(SIMILARITY_FEATURES)), np.ones(len(SIMILARITY_FEATURES))
         self.span = np.where(span > 0, span, 1.0)
         self.indexed_rows = np.flatnonzero(complete)
-        self.tree = KDTree(self.scale(values[complete])) if complete.any() else None
+        self.tree = cKDTree(self.scale(values[complete])) if complete.any() else None
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -71,14 +106,12 @@ class Catalogue:
         return (values - self.low) / self.span
 
     def record(self, row: int) -> dict:
-        """One track as JSON-ready dict (NaN → None)."""
-        item = self.frame.iloc[row].to_dict()
-        return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in item.items()}
+        """One track as JSON-ready dict (None where absent)."""
+        return {name: column[row] for name, column in self.columns.items()}
 
     def brief(self, row: int) -> dict:
-        track = self.frame.iloc[row]
-        return {"id": track["id"], "name": track["name"], "artists": track["artists"],
-                "genre": track["genre"], "family": track["family"]}
+        columns = self.columns
+        return {name: columns[name][row] for name in ("id", "name", "artists", "genre", "family")}
 
     def find(self, artist: str | None, title: str | None, limit: int = 10) -> list[int]:
         """Rows matching the text, best first: exact title with the artist, then looser matches.
@@ -103,7 +136,13 @@ class Catalogue:
                 add([r for r in exact if any(artist_key in a for a in self.artist_keys[r])], 2.5)
             else:
                 add(exact, 2)
-            if len(scored) < limit:
+            if scored:
+                # A hit by exact title: the other candidates are the same title by others and
+                # the same artist's other tracks, found in the indexes without a scan.
+                add(exact, 1)
+                add(self.by_artist.get(artist_key, [])[: limit * 5], 0.5)
+            else:
+                # Nothing exact: look for the text inside titles (one scan of the catalogue).
                 contains = np.flatnonzero(self.title_keys.str.contains(title_key, regex=False).to_numpy())
                 if artist_key:
                     contains = [r for r in contains if any(artist_key in a for a in self.artist_keys[r])]
@@ -111,8 +150,7 @@ class Catalogue:
                 else:
                     add(contains[: limit * 5], 1)
         elif artist_key:
-            rows = [r for r, keys in enumerate(self.artist_keys) if artist_key in keys]
-            add(rows, 1)
+            add(self.by_artist.get(artist_key, []), 1)
         return sorted(scored, key=lambda r: -scored[r])[:limit]
 
     def vector(self, features: dict) -> np.ndarray | None:
@@ -126,11 +164,11 @@ class Catalogue:
         point = self.vector(features)
         if point is None or self.tree is None:
             return []
-        distances, rows = self.tree.query(point[None, :], k=min(k + len(exclude) + 5, len(self.indexed_rows)))
+        distances, rows = self.tree.query(point, k=min(k + len(exclude) + 5, len(self.indexed_rows)))
         found = []
-        for distance, index in zip(distances[0], rows[0]):
+        for distance, index in zip(np.atleast_1d(distances), np.atleast_1d(rows)):
             row = int(self.indexed_rows[index])
-            if self.frame.at[row, "id"] in exclude:
+            if self.columns["id"][row] in exclude:
                 continue
             found.append({**self.brief(row), "distance": round(float(distance), 4)})
             if len(found) == k:

@@ -9,6 +9,7 @@ from flask import Response, current_app, jsonify, request
 
 import store
 from api import bp
+from api.catalogue import text_key
 from api.definitions import definitions
 from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
@@ -136,12 +137,25 @@ def predict():
     top_k = int_param("top_k", 5, 1, 20)
     if not (track_id or artist or title):
         raise bad_request("give an artist and/or a track name, or a track_id")
-    holder = current_app.extensions["model"]
     try:
-        predictor = holder.get()
+        predictor = current_app.extensions["model"].get()
     except ModelMissing as exc:
         raise APIError(503, "model_unavailable", str(exc)) from None
     catalogue = _catalogue()
+    # Answers from the local catalogue depend only on the query, the catalogue (whose object is
+    # replaced when the store changes) and the model, so repeated questions are served from memory.
+    key = (id(predictor), track_id, text_key(artist), text_key(title), top_k)
+    cached = catalogue.answers.get(key)
+    if cached is None:
+        body, from_catalogue = _prediction(predictor, catalogue, track_id, artist, title, top_k)
+        cached = json.dumps(body, separators=(",", ":")).encode()
+        if from_catalogue:
+            catalogue.answers.put(key, cached)
+    return current_app.response_class(cached, mimetype="application/json")
+
+
+def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[dict, bool]:
+    """The predict answer, and whether it came from the local catalogue alone."""
     source = "catalogue"
     if track_id:
         row = catalogue.row_of.get(track_id)
@@ -159,11 +173,9 @@ def predict():
     if not any(f in features for f in AUDIO_FEATURES):
         raise APIError(404, "no_features", f"no audio features are known for {match.get('name')!r} "
                        "(neither Spotify nor ReccoBeats has them)")
-    prediction = predictor.predict(features, top_k=top_k)
-    target = store.get_store()
-    genres = target.get_track_genres([match["id"]]).get(match["id"], [])
-    return jsonify(
-        match=match, candidates=candidates, prediction=prediction,
+    genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
+    body = dict(
+        match=match, candidates=candidates, prediction=predictor.predict(features, top_k=top_k),
         actual={"labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
                 "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"})},
         features=features,
@@ -171,6 +183,7 @@ def predict():
         sources={"track": source, "features": match.get("features_source"),
                  "model": f"genre model trained {predictor.meta.get('created')}"},
     )
+    return body, source == "catalogue"
 
 
 def _brief(record: dict) -> dict:

@@ -44,11 +44,31 @@ def wait_until_up(url: str, seconds: float = 180) -> None:
     raise RuntimeError(f"{url} did not come up in {seconds} s")
 
 
-def wrk(url: str, duration: str = DURATION, connections: int = CONCURRENCY) -> dict:
+def distinct_paths_script(directory: str, database: str, count: int = 40000) -> str:
+    """A wrk Lua script asking to predict a different catalogue track on every request."""
+    from store import open_store
+
+    ids = open_store(database).read_tracks_frame()["id"].sample(count, random_state=0)
+    paths = ",\n".join(f'"/api/predict?track_id={track_id}"' for track_id in ids)
+    script = os.path.join(directory, "distinct.lua")
+    with open(script, "w") as handle:
+        # Each wrk thread starts at its own offset so that the two never ask the same track.
+        handle.write(f"paths = {{\n{paths}\n}}\ncounter = 0\n"
+                     "setup = function(thread) thread:set('offset', counter) counter = counter + 1 end\n"
+                     "init = function(args) i = offset * 20000 end\n"
+                     "request = function() i = i + 1\n"
+                     "  return wrk.format('GET', paths[(i % #paths) + 1]) end\n")
+    return script
+
+
+def wrk(url: str, duration: str = DURATION, connections: int = CONCURRENCY,
+        script: str | None = None) -> dict:
     """Run wrk and parse its latency distribution (ms) and throughput."""
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "10s", url],
-        capture_output=True, text=True, check=True, timeout=600).stdout
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "10s"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
+                            timeout=600).stdout
     def to_ms(value, unit):
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     percentiles = {f"p{p}": to_ms(v, u) for p, v, u in
@@ -108,14 +128,17 @@ def main() -> None:
         tracks_count = len(gzip.decompress(packed))
         health = wrk(base + "/healthz")
         predict = wrk(base + PREDICT_QUERY)
+        distinct = wrk(base, script=distinct_paths_script(work, env["DATABASE"]))
         seed_way = wrk(seed_base + PREDICT_QUERY, duration="10s")
     finally:
         stop(server)
         stop(seed)
         log.close()
     results = {"concurrency": CONCURRENCY, "duration": DURATION, "healthz": health,
-               "predict": predict, "seed_way_predict": seed_way,
+               "predict": predict, "predict_distinct_tracks": distinct,
+               "seed_way_predict": seed_way,
                "predict_p50_over_healthz_p50": predict["p50"] / health["p50"],
+               "distinct_p50_over_healthz_p50": distinct["p50"] / health["p50"],
                "seed_way_p50_over_predict_p50": seed_way["p50"] / predict["p50"],
                "catalogue_tracks_gzip_bytes": len(packed),
                "catalogue_tracks_json_bytes": tracks_count,
@@ -126,10 +149,14 @@ def main() -> None:
         ("predict (catalogue hit) p50 / p99 / req/s (goal p50 ≤ 2× healthz, p99 ≤ 25 ms)",
          f"{predict['p50']:.2f} / {predict['p99']:.2f} ms / {predict['rps']:.0f}"),
         ("predict p50 ÷ healthz p50", f"{predict['p50'] / health['p50']:.2f}×"),
+        ("predict, a different track every request (no answer cache) p50 / p99 / req/s",
+         f"{distinct['p50']:.2f} / {distinct['p99']:.2f} ms / {distinct['rps']:.0f}"),
+        ("distinct-track predict p50 ÷ healthz p50", f"{distinct['p50'] / health['p50']:.2f}×"),
         ("seed's way (model loaded per request) p50 / p99 / req/s",
          f"{seed_way['p50']:.0f} / {seed_way['p99']:.0f} ms / {seed_way['rps']:.1f}"),
         ("seed's way p50 ÷ predict p50", f"{seed_way['p50'] / predict['p50']:.0f}×"),
-        ("errors (non-2xx) healthz / predict / seed", f"{health['non_2xx']} / {predict['non_2xx']} / {seed_way['non_2xx']}"),
+        ("errors (non-2xx) healthz / predict / distinct / seed",
+         f"{health['non_2xx']} / {predict['non_2xx']} / {distinct['non_2xx']} / {seed_way['non_2xx']}"),
         ("catalogue /api/tracks gzipped (goal ≤ 4 MB)",
          f"{len(packed) / 1e6:.2f} MB ({tracks_count / 1e6:.1f} MB JSON), {tracks_seconds * 1000:.0f} ms warm"),
     ])
