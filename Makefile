@@ -14,7 +14,7 @@ export DEMO_DATA_DIR
 
 .PHONY: run test setup python-env assets data models bench clean
 
-run: setup data models ## set up, load demo data and models if missing, serve on 127.0.0.1:5000
+run: setup data models ## set up, load demo data and train models if missing, serve on 127.0.0.1:5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup ## set up and run the whole test suite
@@ -38,9 +38,8 @@ assets: python-env ## front-end packages from npm, the Vite bundle and the compi
 data: python-env ## load the demo data if the store is empty
 	$(FLASK) etl demo
 
-models: python-env ## train what models/ lacks
-	@if $(FLASK) ml --help >/dev/null 2>&1; then $(FLASK) ml train-missing; \
-	else echo "No ML commands yet: skipping model training."; fi
+models: data ## train the genre model and cluster the catalogue if models/ lacks them
+	$(FLASK) ml train-missing
 
 bench: setup ## run the benchmarks and record their results under bench/results/
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
