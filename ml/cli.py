@@ -12,6 +12,13 @@ ml_cli = AppGroup("ml", help="Genre model, clustering and evaluation report.")
 DEFAULT_MODELS_DIR = "models"
 
 
+def _models_dir(value: str | None) -> str:
+    """The --models-dir given, else the app's MODELS_DIR (which .env may set)."""
+    from flask import current_app
+
+    return value or current_app.config.get("MODELS_DIR") or DEFAULT_MODELS_DIR
+
+
 def _labelled_frame(csv_path: str | None, dataset: str):
     """Labelled rows from --csv when given, else from the app's store."""
     from ml.data import load_labelled_tracks
@@ -31,7 +38,8 @@ _csv_option = click.option("--csv", "csv_path", type=click.Path(exists=True, dir
                            help="Read the labelled dataset from this CSV instead of the store.")
 _dataset_option = click.option("--dataset", default="spotify-tracks-114k", show_default=True,
                                help="Labelled dataset name in the store.")
-_models_option = click.option("--models-dir", default=DEFAULT_MODELS_DIR, show_default=True,
+_models_option = click.option("--models-dir", default=None,
+                              help="Where the bundle and clusters go (default: the MODELS_DIR setting, models/).",
                               type=click.Path(file_okay=False))
 
 
@@ -42,6 +50,7 @@ _models_option = click.option("--models-dir", default=DEFAULT_MODELS_DIR, show_d
 @click.option("--split", "split_kind", type=click.Choice(["artist", "track"]), default="artist", show_default=True)
 def train_command(csv_path, dataset, models_dir, split_kind):
     """Train the genre bundle (one network; popularity optional) into MODELS_DIR."""
+    models_dir = _models_dir(models_dir)
     from ml.train import train_bundle
 
     meta = train_bundle(_labelled_frame(csv_path, dataset), models_dir, split_kind=split_kind, dataset=dataset)
@@ -63,6 +72,7 @@ def train_command(csv_path, dataset, models_dir, split_kind):
 @click.option("--sample", type=int, default=None, help="Cluster a random sample of this many tracks.")
 def cluster_command(csv_path, dataset, models_dir, preference_per_10k, target_clusters, method, sample):
     """Affinity propagation over every distinct track → clusters.json, cluster_assignments.csv, clusters.png."""
+    models_dir = _models_dir(models_dir)
     from ml.cluster import cluster_catalogue
     from ml.data import collapse_labels
 
@@ -85,6 +95,7 @@ def cluster_command(csv_path, dataset, models_dir, preference_per_10k, target_cl
               default=("artist", "track"), show_default=True)
 def report_command(csv_path, dataset, models_dir, out_dir, splits):
     """Keras vs majority class vs HistGradientBoosting on both splits, with and without popularity."""
+    models_dir = _models_dir(models_dir)
     from ml.report import write_report
 
     out_dir = out_dir or os.path.join(models_dir, "report")
@@ -159,6 +170,7 @@ def train_missing(source, models_dir: str = DEFAULT_MODELS_DIR, dataset: str = "
 @_models_option
 def train_missing_command(csv_path, dataset, models_dir):
     """Build only the artifacts that are missing (what `make run` calls)."""
+    models_dir = _models_dir(models_dir)
     import store
 
     built = train_missing(csv_path or store.get_store(), models_dir, dataset)
