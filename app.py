@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from dotenv import load_dotenv
-from flask import Flask, render_template
+from flask import Flask, render_template, send_from_directory
 
 import api
 import store
@@ -58,6 +58,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/")
     def index():
         return render_template("index.html")
+
+    @app.get("/report/<path:name>")
+    def report(name):
+        # The evaluation report (markdown and its PNGs) written by `flask ml report`;
+        # send_from_directory refuses paths that leave the folder.
+        return send_from_directory(os.path.join(app.config["MODELS_DIR"], "report"), name,
+                                   mimetype="text/plain" if name.endswith(".md") else None)
 
     from etl.cli import etl_cli
     from ml.cli import ml_cli

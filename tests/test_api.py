@@ -265,3 +265,17 @@ def test_predict_searches_spotify_when_not_in_the_catalogue(empty_app, trained_m
         assert standin.calls["search"] == 1
         standin.fault("search", status=500)
         assert_error(client.get("/api/predict?artist=Fleetwood%20Mac&track=Dreams"), 502)
+
+
+def test_model_report_is_served_without_leaving_its_folder(tmp_path, catalogue_db):
+    from testsupport import make_app
+
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "report.md").write_text("# Genre model report\n")
+    client = make_app(catalogue_db, MODELS_DIR=str(tmp_path)).test_client()
+    response = client.get("/report/report.md")
+    assert response.status_code == 200 and b"Genre model report" in response.data
+    assert client.get("/report/../report/report.md").status_code == 404
+    assert client.get("/report/%2e%2e/meta.json").status_code == 404
+    assert client.get("/report/missing.png").status_code == 404
