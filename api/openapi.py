@@ -42,9 +42,6 @@ SPEC = {
         "/api/datasets": {"get": {
             "summary": "Labelled datasets",
             "responses": {"200": _ok("datasets", OBJECT), "503": _error("database unavailable")}}},
-        "/api/features": {"get": {
-            "summary": "Definitions of the audio features",
-            "responses": {"200": _ok("definitions", OBJECT)}}},
         "/api/tracks": {"get": {
             "summary": "Tracks as column arrays: a playlist, a labelled dataset or the catalogue",
             "description": "gzip when accepted; ETag/If-None-Match answers 304.",

@@ -10,7 +10,6 @@ from flask import Response, current_app, jsonify, request
 import store
 from api import bp
 from api.catalogue import text_key
-from api.definitions import definitions
 from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
@@ -42,11 +41,6 @@ def playlists():
 @bp.get("/datasets")
 def datasets():
     return jsonify(datasets=store.get_store().list_datasets())
-
-
-@bp.get("/features")
-def features():
-    return jsonify(features=definitions())
 
 
 @bp.get("/tracks")

@@ -77,8 +77,5 @@ def download(url: str, directory: str, *, max_bytes: int = MAX_BYTES,
 
 def sha256_of(path: str) -> str:
     """Hex sha256 of a file."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -195,13 +195,11 @@ def library_versions() -> dict:
 
 
 def file_sha256(path: str) -> str:
+    """Hex sha256 of a file (recorded in meta.json so that a truncated file is refused)."""
     import hashlib
 
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None = None, split_kind: str = "artist",

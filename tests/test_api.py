@@ -110,11 +110,6 @@ def test_recommendation_errors(client, query):
     assert_error(client.get(f"/api/tracks/{BEE_GEES}/recommendations?{query}"), 400)
 
 
-def test_features_definitions(client):
-    names = [f["name"] for f in client.get("/api/features").get_json()["features"]]
-    assert {"energy", "valence", "tempo", "loudness", "popularity"} <= set(names)
-
-
 def test_unknown_api_path_and_method_are_json(client):
     assert_error(client.get("/api/nothing-here"), 404)
     assert_error(client.post("/api/playlists"), 405)
