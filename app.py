@@ -7,6 +7,7 @@ from dotenv import load_dotenv
 from flask import Flask, render_template, send_from_directory
 
 import api
+import security
 import store
 
 # Every variable the app reads, with its default; .env.example documents each one.
@@ -48,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    security.init_app(app)
     store.init_app(app)
     api.init_app(app)
     if app.debug:  # development: recompile static/scss whenever a stylesheet is requested

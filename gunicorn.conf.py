@@ -2,6 +2,9 @@
 import multiprocessing
 import os
 
+# This file is read before the app is loaded: under gunicorn the app refuses a development SECRET_KEY.
+os.environ.setdefault("PLOTIFY_PRODUCTION", "1")
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # One process per core; threads cover requests waiting on SQLite or the network.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))

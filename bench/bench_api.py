@@ -103,6 +103,7 @@ def main() -> None:
         sys.exit("bench_api needs wrk (apt-get install wrk)")
     work = tempfile.mkdtemp(prefix="bench-api-")
     env = dict(os.environ, DATABASE=os.path.join(work, "bench.sqlite3"), MODELS_DIR=models_dir,
+               SECRET_KEY=os.urandom(16).hex(),
                MONGODB_URI="", TF_CPP_MIN_LOG_LEVEL="3", DEMO_DATA_DIR=SHARED_DATA)
     python = sys.executable
     subprocess.run([python, "-m", "flask", "--app", "app", "etl", "demo"], cwd=ROOT, env=env,

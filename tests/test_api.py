@@ -274,3 +274,24 @@ def test_model_report_is_served_without_leaving_its_folder(tmp_path, catalogue_d
     assert client.get("/report/../report/report.md").status_code == 404
     assert client.get("/report/%2e%2e/meta.json").status_code == 404
     assert client.get("/report/missing.png").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/api/playlists", "/api/nothing-here"])
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path).headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_production_refuses_the_development_secret_key(monkeypatch, tmp_path):
+    from app import create_app
+    from security import InsecureConfiguration
+
+    monkeypatch.setenv("PLOTIFY_PRODUCTION", "1")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(InsecureConfiguration, match="SECRET_KEY"):
+        create_app({"DATABASE": str(tmp_path / "x.sqlite3"), "INSTANCE_PATH": str(tmp_path)})
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    assert create_app({"DATABASE": str(tmp_path / "x.sqlite3"), "INSTANCE_PATH": str(tmp_path)})

