@@ -30,10 +30,15 @@ $(VENV)/.installed: Pipfile
 	$(PYTHON) -m pipenv install --dev
 	@touch $@
 
-assets: python-env ## front-end packages from npm, the Vite bundle and the compiled SCSS
+assets: static/dist/.built ## front-end packages from npm, the Vite bundle and the compiled SCSS
+
+# Rebuilt only when the front end's sources or packages change.
+static/dist/.built: $(VENV)/.installed package.json package-lock.json vite.config.js frontend_build.py \
+		$(shell find frontend static/scss -type f 2>/dev/null)
 	npm ci --no-audit --no-fund
 	npm run build
 	$(BIN)/python frontend_build.py
+	@touch $@
 
 data: python-env ## load the demo data if the store is empty
 	$(FLASK) etl demo
