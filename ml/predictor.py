@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-DEFAULT_MODELS_DIR = os.environ.get("PLOTIFY_MODELS_DIR", "models")
+DEFAULT_MODELS_DIR = os.environ.get("MODELS_DIR", "models")  # the app passes its own setting
 
 
 class ModelUnavailable(RuntimeError):
