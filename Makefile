@@ -24,10 +24,16 @@ setup: python-env assets
 
 python-env: $(VENV)/.installed
 
-# pipenv resolves the Pipfile (the lock it writes is ignored: it names the index host).
-$(VENV)/.installed: Pipfile
-	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet pipenv
-	$(PYTHON) -m pipenv install --dev
+# pipenv lives in a small virtualenv of its own, so nothing is installed into the system Python
+# (which Debian forbids); it resolves the Pipfile into .venv (the lock it writes is ignored: it
+# names the index host).
+TOOLS := .tools
+$(TOOLS)/bin/pipenv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet pipenv
+
+$(VENV)/.installed: Pipfile $(TOOLS)/bin/pipenv
+	$(TOOLS)/bin/pipenv install --dev
 	@touch $@
 
 assets: static/dist/.built ## front-end packages from npm, the Vite bundle and the compiled SCSS
@@ -50,4 +56,4 @@ bench: setup ## run the benchmarks and record their results under bench/results/
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules static/dist static/css .pytest_cache test-artifacts
+	rm -rf $(VENV) $(TOOLS) node_modules static/dist static/css .pytest_cache test-artifacts

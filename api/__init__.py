@@ -6,7 +6,6 @@ from flask import Blueprint
 from api import errors
 from api.catalogue import CatalogueCache
 from api.model import ModelHolder
-from api.payloads import PayloadCache
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -16,7 +15,6 @@ def init_app(app) -> None:
     from api import routes  # noqa: F401  (attaches the routes to bp)
 
     app.extensions["catalogue"] = CatalogueCache()
-    app.extensions["payloads"] = PayloadCache()
     app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])
     errors.register(app)
     app.register_blueprint(bp)

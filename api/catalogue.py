@@ -6,19 +6,18 @@ import functools
 import os
 import re
 import threading
-import time
 import unicodedata
 
 import numpy as np
 import pandas as pd
 
+from ml.features import SEED_CLUSTER_FEATURES
 from store.records import AUDIO_FEATURES
 
-# Features that place a track for "similar by audio features": the seed model's eight, which
-# every source carries (key, mode and time signature say little about likeness).
-SIMILARITY_FEATURES = ("acousticness", "danceability", "energy", "instrumentalness", "liveness",
-                       "loudness", "speechiness", "tempo", "valence")
-CHECK_EVERY = 5.0  # seconds between data-version checks; a reload costs about a second
+# Features that place a track for "similar by audio features": the seed's eight, the same ones
+# the clusters use, which every source carries (key, mode and time signature say little about
+# likeness).
+SIMILARITY_FEATURES = SEED_CLUSTER_FEATURES
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -63,7 +62,8 @@ class Catalogue:
         from scipy.spatial import cKDTree
 
         self.frame = frame.reset_index(drop=True)
-        self.answers = Answers()
+        self.answers = Answers()  # predict answers
+        self.payloads = Answers(size=8)  # encoded /api/tracks documents
         ids = self.frame["id"]
         self.row_of = {track_id: row for row, track_id in enumerate(ids)}
         self.frame["genre"] = [labels.get(t) for t in ids]
@@ -202,15 +202,14 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._catalogue: Catalogue | None = None
         self._version = None
-        self._checked = 0.0
 
     def get(self, track_store, models_dir: str) -> Catalogue:
-        now = time.monotonic()
-        if self._catalogue is not None and now - self._checked < CHECK_EVERY:
+        # The version check is one read of a one-row table: cheap enough for every request, and
+        # it means nothing derived from the catalogue is ever served after the store changed.
+        version = (track_store.data_version(), _mtime(models_dir))
+        if self._catalogue is not None and version == self._version:
             return self._catalogue
         with self._lock:
-            version = (track_store.data_version(), _mtime(models_dir))
-            self._checked = time.monotonic()
             if self._catalogue is None or version != self._version:
                 self._catalogue = build_catalogue(track_store, models_dir)
                 self._version = version

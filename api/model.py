@@ -1,10 +1,15 @@
-"""The genre model bundle, loaded once per process and retried only now and then when missing."""
+"""The genre model bundle, loaded once per process, reloaded when retrained, retried now and then when missing."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 RETRY_EVERY = 30.0  # seconds; a model trained while the app runs is picked up this soon
+
+
+class ModelMissing(RuntimeError):
+    """Prediction is impossible until the model is trained or repaired."""
 
 
 class ModelHolder:
@@ -14,15 +19,26 @@ class ModelHolder:
         self.models_dir = models_dir
         self._lock = threading.Lock()
         self._predictor = None
+        self._loaded_stamp = None
         self._error: str | None = None
         self._tried = -RETRY_EVERY
 
+    def _stamp(self):
+        # meta.json is written last by training, so its mtime says which bundle is on disk.
+        try:
+            return os.stat(os.path.join(self.models_dir, "meta.json")).st_mtime_ns
+        except OSError:
+            return None
+
     def get(self):
         """The predictor, or raise ModelMissing with how to train it."""
-        if self._predictor is not None:
-            return self._predictor
+        predictor = self._predictor
+        if predictor is not None and self._stamp() == self._loaded_stamp:
+            return predictor
         with self._lock:
-            if self._predictor is None and time.monotonic() - self._tried >= RETRY_EVERY:
+            retrained = self._predictor is not None and self._stamp() != self._loaded_stamp
+            due = time.monotonic() - self._tried >= RETRY_EVERY
+            if retrained or (self._predictor is None and due):
                 self._tried = time.monotonic()
                 self._load()
         if self._predictor is None:
@@ -32,12 +48,18 @@ class ModelHolder:
     def _load(self) -> None:
         from ml.predictor import GenrePredictor, ModelUnavailable
 
+        stamp = self._stamp()
         try:
             self._predictor = GenrePredictor.load(self.models_dir)
-            self._error = None
+            self._loaded_stamp, self._error = stamp, None
+            return
         except ModelUnavailable as exc:
-            self._error = (f"{exc} Train it with `flask --app app ml train` "
-                           "(or `make run`, which trains what is missing).")
+            reason = str(exc)
+        except Exception as exc:  # a damaged file may fail inside joblib or keras in any way
+            reason = f"the model bundle in {self.models_dir} cannot be read ({type(exc).__name__})."
+        self._predictor, self._loaded_stamp = None, None
+        self._error = (f"{reason} Train it with `flask --app app ml train` "
+                       "(or `make run`, which trains what is missing).")
 
     def status(self) -> dict:
         """For /healthz: loaded or not, and why not (never loads the model itself)."""
@@ -45,7 +67,3 @@ class ModelHolder:
             return {"status": "ok", "trained": self._predictor.meta.get("created")}
         return {"status": "not loaded" if self._error is None else "unavailable",
                 "message": self._error}
-
-
-class ModelMissing(RuntimeError):
-    """Prediction is impossible until the model is trained or repaired."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
 
 import numpy as np
 import pandas as pd
@@ -60,24 +59,7 @@ def tracks_document(catalogue: Catalogue, ids: list[str], extra: pd.DataFrame | 
     return {"count": len(rows), "source": source, "features": present, "columns": columns}
 
 
-class PayloadCache:
-    """Encoded payloads keyed by (what, data version); a few entries, the catalogue included."""
-
-    def __init__(self, max_entries: int = 8):
-        self._lock = threading.Lock()
-        self._entries: dict[tuple, tuple[str, bytes, bytes]] = {}
-        self.max_entries = max_entries
-
-    def get(self, key: tuple, build) -> tuple[str, bytes, bytes]:
-        """(etag, json bytes, gzip bytes), building them once per key."""
-        with self._lock:
-            if key in self._entries:
-                return self._entries[key]
-        body = json.dumps(build(), separators=(",", ":"), allow_nan=False).encode()
-        packed = gzip.compress(body, compresslevel=6, mtime=0)
-        etag = hashlib.sha256(body).hexdigest()[:32]
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (etag, body, packed)
-        return etag, body, packed
+def encoded(document: dict) -> tuple[str, bytes, bytes]:
+    """(etag, json bytes, gzip bytes) of a document."""
+    body = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+    return hashlib.sha256(body).hexdigest()[:32], body, gzip.compress(body, compresslevel=6, mtime=0)

@@ -13,7 +13,7 @@ from api.catalogue import text_key
 from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
-from api.payloads import tracks_document
+from api.payloads import encoded, tracks_document
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 
@@ -50,9 +50,14 @@ def tracks():
     if playlist and dataset:
         raise bad_request("give either 'playlist' or 'dataset', not both")
     target = store.get_store()
-    key = ("tracks", playlist, dataset, target.data_version())
-    etag, body, packed = current_app.extensions["payloads"].get(
-        key, lambda: _tracks_payload(target, playlist, dataset))
+    catalogue = _catalogue()
+    # Cached on the catalogue itself, which is replaced whenever the store changes.
+    key = ("tracks", playlist, dataset)
+    cached = catalogue.payloads.get(key)
+    if cached is None:
+        cached = encoded(_tracks_payload(target, catalogue, playlist, dataset))
+        catalogue.payloads.put(key, cached)
+    etag, body, packed = cached
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
     gzipped = "gzip" in request.accept_encodings
@@ -66,8 +71,7 @@ def tracks():
     return response
 
 
-def _tracks_payload(target, playlist: str | None, dataset: str | None) -> dict:
-    catalogue = _catalogue()
+def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None) -> dict:
     if playlist:
         info = target.get_playlist(playlist)
         if info is None:
@@ -190,16 +194,21 @@ def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None)
     """Tracks from Spotify search (features through the ETL providers), or a 404/502 APIError."""
     from etl.auth import MissingCredentials
     from etl.calls import ApiError
-    from etl.live import LiveEtl, LiveSettings
+    from etl.live import LiveEtl, LiveEtlError, LiveSettings
 
     what = track_id or " – ".join(x for x in (artist, title) if x)
     config = current_app.config
     if not (config.get("SPOTIFY_CLIENT_ID") and config.get("SPOTIFY_CLIENT_SECRET")):
         raise not_found(f"no track matching {what!r} in the local catalogue (set SPOTIFY_CLIENT_ID "
                         "and SPOTIFY_CLIENT_SECRET to search Spotify too)")
-    settings = LiveSettings.from_config(config, current_app.instance_path, retries=1,
-                                        max_wait=5.0, user_auth=False)
-    etl = LiveEtl(store.get_store(), settings)
+    try:
+        settings = LiveSettings.from_config(config, current_app.instance_path, retries=1,
+                                            max_wait=5.0, user_auth=False)
+        etl = LiveEtl(store.get_store(), settings)
+    except (ValueError, LiveEtlError) as exc:  # e.g. ETL_HTTP_TIMEOUT=10s, unknown provider
+        current_app.logger.error("live ETL settings: %s", exc)
+        raise APIError(503, "spotify_misconfigured",
+                       "The Spotify look-up is misconfigured on the server.") from None
     # Field filters keep Spotify's search precise; the text is passed as data, never as a query
     # language of ours.
     query = track_id and f"track:{track_id}" or " ".join(
@@ -241,7 +250,10 @@ def healthz():
         target.ping()
         store_status = {"status": "ok", "backend": target.backend}
     except StoreUnavailable as exc:
-        store_status = {"status": "unavailable", "backend": target.backend, "message": str(exc)}
+        # The detail (file paths, hosts) goes to the log, not to whoever asks.
+        current_app.logger.warning("healthz: %s", exc)
+        store_status = {"status": "unavailable", "backend": target.backend,
+                        "message": "the database cannot be reached"}
     model = current_app.extensions["model"].status()
     healthy = store_status["status"] == "ok"
     body = {"status": "ok" if healthy else "degraded", "store": store_status, "model": model,

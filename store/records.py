@@ -57,7 +57,7 @@ TEXT_FIELDS = frozenset({"id", "name", "album", "release_date", "features_source
 LIST_FIELDS = frozenset({"artists", "artist_ids"})
 
 # Spotify ids are 22 base-62 characters; anything else is not a Spotify track.
-TRACK_ID_RE = re.compile(r"^[0-9A-Za-z]{22}$")
+TRACK_ID_RE = re.compile(r"[0-9A-Za-z]{22}")
 
 
 class InvalidRecord(ValueError):
@@ -66,7 +66,7 @@ class InvalidRecord(ValueError):
 
 def is_track_id(value) -> bool:
     """True when value looks like a Spotify track id."""
-    return isinstance(value, str) and bool(TRACK_ID_RE.match(value))
+    return isinstance(value, str) and TRACK_ID_RE.fullmatch(value) is not None
 
 
 def _is_missing(value) -> bool:

@@ -295,3 +295,21 @@ def test_production_refuses_the_development_secret_key(monkeypatch, tmp_path):
         create_app({"DATABASE": str(tmp_path / "x.sqlite3"), "INSTANCE_PATH": str(tmp_path)})
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
     assert create_app({"DATABASE": str(tmp_path / "x.sqlite3"), "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_a_retrained_bundle_is_picked_up_without_a_restart(catalogue_db, trained_models_dir, tmp_path):
+    import os
+    import shutil
+
+    from testsupport import make_app
+
+    bundle = tmp_path / "models"
+    shutil.copytree(trained_models_dir, bundle)
+    client = make_app(catalogue_db, MODELS_DIR=str(bundle)).test_client()
+    assert client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}").status_code == 200
+    # "Retrain" into a broken bundle: meta.json is rewritten last, so its new mtime is the signal.
+    with open(bundle / "model.keras", "r+b") as handle:
+        handle.truncate(1000)
+    stat = os.stat(bundle / "meta.json")
+    os.utime(bundle / "meta.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert_error(client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}&top_k=4"), 503)
