@@ -25,15 +25,20 @@ def timed(action, repeat: int = 1):
     return best, result
 
 
-def record(name: str, results: dict, table: list[tuple[str, str]]) -> None:
-    """Write bench/results/<name>.json and a markdown table beside it, and print the table."""
+def save_results(name: str, document: dict, markdown: str) -> None:
+    """Write bench/results/<name>.json and <name>.md, and print the markdown."""
     os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{name}.json"), "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+    with open(os.path.join(RESULTS, f"{name}.md"), "w", encoding="utf-8") as handle:
+        handle.write(markdown.rstrip("\n") + "\n")
+    print(markdown)
+
+
+def record(name: str, results: dict, table: list[tuple[str, str]]) -> None:
+    """Record results with a two-column markdown table of the headline measures."""
     meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(), "cpus": os.cpu_count()}
-    with open(os.path.join(RESULTS, f"{name}.json"), "w", encoding="utf-8") as handle:
-        json.dump({"meta": meta, "results": results}, handle, indent=2)
     lines = [f"# {name} ({meta['date']}, {meta['cpus']} CPUs)", "", "| measure | value |",
              "|---|---|", *(f"| {k} | {v} |" for k, v in table)]
-    with open(os.path.join(RESULTS, f"{name}.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save_results(name, {"meta": meta, "results": results}, "\n".join(lines))

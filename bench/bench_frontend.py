@@ -21,9 +21,7 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-RESULTS = os.path.join(ROOT, "bench", "results")
+from _common import ROOT, save_results  # noqa: E402  (also puts the project on sys.path)
 PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -168,12 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "seconds": round(time.time() - started, 1),
     }
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "frontend.json"), "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
-    with open(os.path.join(RESULTS, "frontend.md"), "w", encoding="utf-8") as handle:
-        handle.write(markdown(report))
-    print(f"wrote bench/results/frontend.json and frontend.md in {report['seconds']} s")
+    save_results("frontend", report, markdown(report))
     return 0
 
 

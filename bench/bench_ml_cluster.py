@@ -1,7 +1,6 @@
 """Benchmark: affinity propagation on all distinct tracks, and dense vs landmark AP on a 10k sample."""
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import platform
@@ -9,9 +8,7 @@ import resource
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-RESULTS = os.path.join(ROOT, "bench", "results")
+from _common import ROOT, save_results  # noqa: E402  (also puts the project on sys.path)
 
 
 def _case(kind: str, sample: int | None, queue) -> None:
@@ -80,12 +77,7 @@ def main() -> dict:
             "purity_within_0.03": abs(comparison["purity_gap"]) <= 0.03,
         },
     }
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "ml_cluster.json"), "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=1)
-    with open(os.path.join(RESULTS, "ml_cluster.md"), "w", encoding="utf-8") as handle:
-        handle.write(render(results))
-    print(render(results))
+    save_results("ml_cluster", results, render(results))
     return results
 
 

@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-RESULTS = os.path.join(ROOT, "bench", "results")
+from _common import ROOT, save_results  # noqa: E402  (also puts the project on sys.path)
 
 
 def cpu_seconds() -> float:
@@ -51,12 +48,7 @@ def main(argv=None) -> dict:
             run["fit_time_ratio_keras_over_hgb"] = round(keras["fit_seconds"] / hgb["fit_seconds"], 3)
         results["report_seconds"] = report["seconds"]
     results["met"] = {"training_within_180s": training["wall_seconds"] <= 180}
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "ml_train.json"), "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=1)
-    with open(os.path.join(RESULTS, "ml_train.md"), "w", encoding="utf-8") as handle:
-        handle.write(render(results))
-    print(render(results))
+    save_results("ml_train", results, render(results))
     return results
 
 
