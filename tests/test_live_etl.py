@@ -186,16 +186,25 @@ def test_local_files_episodes_and_null_items_are_skipped_with_counts(standin, li
     assert standin.calls["playlist_items"] == 3  # 162 rows: 50 embedded + 3 pages
 
 
-def test_interrupted_run_resumes_with_identical_content_and_no_refetch(standin, live_store,
-                                                                       tmp_path):
-    clean_store_dir = tmp_path / "clean"
-    clean_store_dir.mkdir()
+def clean_reference_run(standin, tmp_path):
+    """Load the Plotify playlist into a separate store with no faults: (store, calls it took).
+
+    The stand-in's call counters are reset afterwards, so the run under test counts from zero.
+    """
     from store import open_store
 
-    clean = open_store(str(clean_store_dir / "clean.sqlite3"))
-    make_etl(standin, clean, clean_store_dir).load_playlist(PLOTIFY_PLAYLIST_ID)
-    clean_calls = dict(standin.calls)
+    clean_dir = tmp_path / "clean"
+    clean_dir.mkdir()
+    clean = open_store(str(clean_dir / "clean.sqlite3"))
+    make_etl(standin, clean, clean_dir).load_playlist(PLOTIFY_PLAYLIST_ID)
+    calls = dict(standin.calls)
     standin.reset_calls()
+    return clean, calls
+
+
+def test_interrupted_run_resumes_with_identical_content_and_no_refetch(standin, live_store,
+                                                                       tmp_path):
+    clean, clean_calls = clean_reference_run(standin, tmp_path)
 
     # Artist look-ups break down after 40 artists: the run dies in its third stage.
     standin.fault("artist", status=500, after=40)
@@ -229,14 +238,7 @@ LiveEtl(open_store({database!r}), settings).load_playlist({playlist!r})
 def test_killed_process_resumes_without_duplicates_losses_or_refetches(standin, live_store,
                                                                         tmp_path, endpoint,
                                                                         after):
-    from store import open_store
-
-    clean_dir = tmp_path / "clean"
-    clean_dir.mkdir()
-    clean = open_store(str(clean_dir / "clean.sqlite3"))
-    make_etl(standin, clean, clean_dir).load_playlist(PLOTIFY_PLAYLIST_ID)
-    clean_calls = dict(standin.calls)
-    standin.reset_calls()
+    clean, clean_calls = clean_reference_run(standin, tmp_path)
 
     # The call after `after` hangs; the process is killed (SIGKILL) while it waits for it.
     standin.fault(endpoint, delay=60, after=after, times=1)
@@ -370,14 +372,7 @@ def test_tracks_unknown_to_the_first_provider_are_offered_to_the_next(standin, l
 def test_ctrl_c_mid_run_is_reported_and_the_rerun_completes(standin, live_store, tmp_path):
     import threading
 
-    from store import open_store
-
-    clean_dir = tmp_path / "clean"
-    clean_dir.mkdir()
-    clean = open_store(str(clean_dir / "clean.sqlite3"))
-    make_etl(standin, clean, clean_dir).load_playlist(PLOTIFY_PLAYLIST_ID)
-    clean_calls = dict(standin.calls)
-    standin.reset_calls()
+    clean, clean_calls = clean_reference_run(standin, tmp_path)
 
     standin.fault("artist", delay=30, after=25, times=1)
 
