@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from typing import Iterable
 
 from store.base import (
@@ -101,6 +102,7 @@ class SQLiteStore(TrackStore):
         self.path = path
         self.timeout = timeout
         self._local = threading.local()
+        self._setup_lock = threading.Lock()
         self._schema_ready = False
 
     # -- connection handling --------------------------------------------------------------
@@ -113,18 +115,33 @@ class SQLiteStore(TrackStore):
         try:
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-            if not self._schema_ready:
-                conn.executescript(SCHEMA)
-                self._schema_ready = True
+            # Threads of this process set a new file up one at a time; other processes doing the
+            # same are waited out, because switching to WAL can answer "locked" at once rather
+            # than through the busy timeout.
+            with self._setup_lock:
+                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+                conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                self._while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+                conn.execute("PRAGMA synchronous=NORMAL")
+                if not self._schema_ready:
+                    self._while_locked(lambda: conn.executescript(SCHEMA))
+                    self._schema_ready = True
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open the embedded database {self.path}: {exc}") from exc
         self._local.conn = conn
         self._local.pid = os.getpid()
         return conn
+
+    def _while_locked(self, action):
+        """Run action, retrying while another connection holds the lock (up to the timeout)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @contextlib.contextmanager
     def _transaction(self):

@@ -163,3 +163,27 @@ def test_unreachable_database_raises_store_unavailable(tmp_path):
     target = open_store(str(blocked / "db.sqlite3"))
     with pytest.raises(StoreUnavailable):
         target.ping()
+
+
+def test_a_new_embedded_database_opened_by_many_threads_at_once(tmp_path):
+    """The page's first requests arrive together; none may find a fresh file locked."""
+    import threading
+
+    errors = []
+    for attempt in range(20):
+        target = open_store(str(tmp_path / f"fresh-{attempt}.sqlite3"))
+        start = threading.Barrier(8)
+
+        def first_request():
+            start.wait()
+            try:
+                target.list_playlists()
+            except Exception as exc:  # collected, so the assertion shows every failure
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_request) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
