@@ -1,9 +1,11 @@
 """Guarded API calls: 429 Retry-After within a budget, backoff on 5xx and timeouts, clear stops."""
 from __future__ import annotations
 
+import collections
+import json
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import requests
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
@@ -34,7 +36,7 @@ class RateLimitBudgetSpent(ApiError):
 
 
 class ServiceFailed(ApiError):
-    """5xx answers, timeouts or refused connections outlasted the retries."""
+    """5xx answers, timeouts, broken connections or malformed answers outlasted the retries."""
 
 
 class Unauthorized(ApiError):
@@ -45,14 +47,37 @@ class RequestRejected(ApiError):
     """Any other 4xx: the request itself is wrong, so retrying cannot help."""
 
 
+class MalformedAnswer(requests.RequestException):
+    """A 2xx answer whose JSON body does not parse (cut off by a proxy or a dropped connection).
+
+    A requests exception on purpose: spotipy turns a ValueError from response.json() into a
+    silent None result, while a RequestException passes through it to the CallGuard.
+    """
+
+
+def check_json_answer(response: requests.Response, *args, **kwargs) -> None:
+    """requests response hook: raise MalformedAnswer for a 2xx JSON answer that does not parse."""
+    if not 200 <= response.status_code < 300 or not response.content:
+        return
+    if "json" not in (response.headers.get("Content-Type") or "json"):
+        return
+    try:
+        json.loads(response.content)
+    except ValueError:
+        raise MalformedAnswer(
+            f"malformed JSON answer ({len(response.content)} bytes, cut off?)",
+            response=response, request=response.request) from None
+
+
 @dataclass
 class HttpFailure:
     """What a failed call tells us, whichever client raised it."""
 
-    status: int | None  # None for timeouts and refused connections
+    status: int | None  # None for timeouts, broken connections and malformed answers
     retry_after: float | None
     reason: str | None  # the body's error.reason (QUOTA_EXCEEDED) when there is one
     detail: str
+    subject: str | None = None  # the request that failed when it is not the endpoint itself
 
 
 def _retry_after(headers) -> float | None:
@@ -81,9 +106,35 @@ def describe_failure(exc: BaseException) -> HttpFailure | None:
             pass
         return HttpFailure(response.status_code, _retry_after(response.headers), reason,
                            response.text[:200])
-    if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
-        return HttpFailure(None, None, None, type(exc).__name__)
+    if isinstance(exc, MalformedAnswer):
+        return HttpFailure(None, None, None, str(exc))
+    if isinstance(exc, requests.Timeout):
+        return HttpFailure(None, None, None, "timed out")
+    if isinstance(exc, requests.ConnectionError):
+        return HttpFailure(None, None, None, "connection reset or refused")
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return HttpFailure(None, None, None, "answer cut off mid-body")
+    if isinstance(exc, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)):
+        # A client that parses a body itself (spotipy's token request) on a cut-off answer.
+        return HttpFailure(None, None, None, "malformed JSON answer (cut off?)")
     return None
+
+
+def describe_token_failure(exc: SpotifyOauthError) -> HttpFailure | None:
+    """An HttpFailure for a token request refused for a passing reason (429, 5xx), else None.
+
+    spotipy raises SpotifyOauthError for every HTTP error of the token endpoint, without the
+    status; the HTTPError it was raised from (its __context__) still has the response.
+    """
+    context = exc.__context__
+    if not isinstance(context, requests.HTTPError) or context.response is None:
+        return None
+    failure = describe_failure(context)
+    if failure is None or not (failure.status == 429 or failure.status in TRANSIENT_STATUSES):
+        return None
+    failure.subject = "Spotify POST /api/token"
+    return failure
 
 
 class CallGuard:
@@ -93,8 +144,9 @@ class CallGuard:
       amount of waiting inside one run brings it back.
     - Other 429s sleep for Retry-After; all such sleeps of the run share max_wait seconds, so a
       run never hangs for hours unseen. on_wait lets the progress bar show the wait.
-    - 5xx, timeouts and refused connections are retried `retries` times with exponential backoff,
-      then fail naming the endpoint.
+    - 5xx, timeouts, reset or refused connections, answers cut off mid-body and 2xx answers with
+      malformed JSON are retried `retries` times with exponential backoff, then fail naming the
+      endpoint. The token request counts as part of the call that needed it.
     - 401 → Unauthorized, 403/404 → Restricted (callers decide: fall back or explain), other 4xx →
       RequestRejected.
     """
@@ -109,6 +161,16 @@ class CallGuard:
         self.on_wait = on_wait
         self.waited = 0.0
         self.calls = 0
+        # Null entries dropped from answers' lists, by endpoint: reported, never stored.
+        self.null_entries: collections.Counter = collections.Counter()
+
+    def drop_nulls(self, endpoint: str, entries: Iterable | None) -> list:
+        """The entries that are objects; nulls (and other non-objects) are counted and dropped."""
+        kept = [e for e in entries or () if isinstance(e, dict)]
+        dropped = len(list(entries or ())) - len(kept)
+        if dropped:
+            self.null_entries[endpoint] += dropped
+        return kept
 
     def call(self, endpoint: str, fn: Callable[[], object]):
         """fn() under the policy; endpoint names the call ("Spotify GET /audio-features")."""
@@ -119,16 +181,18 @@ class CallGuard:
             try:
                 return fn()
             except SpotifyOauthError as exc:
-                hint = ("check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
-                        if exc.error == "invalid_client" else "run again later")
-                raise Unauthorized(
-                    f"{endpoint}: the Spotify token request failed ({exc.error}: "
-                    f"{exc.error_description}); {hint}", endpoint) from None
+                failure = describe_token_failure(exc)
+                if failure is None:
+                    hint = ("check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
+                            if exc.error == "invalid_client" else "run again later")
+                    raise Unauthorized(
+                        f"{endpoint}: the Spotify token request failed ({exc.error}: "
+                        f"{exc.error_description}); {hint}", endpoint) from None
             except Exception as exc:  # noqa: BLE001 - classified below, re-raised when unknown
                 failure = describe_failure(exc)
                 if failure is None:
                     raise
-            where = endpoint
+            where = f"{failure.subject} (for {endpoint})" if failure.subject else endpoint
             if failure.status == 429:
                 if failure.reason == "QUOTA_EXCEEDED":
                     raise QuotaExceeded(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import click
 
 from etl import auth
-from etl.calls import ApiError, CallGuard, RequestRejected, Restricted, ServiceFailed
+from etl.calls import ApiError, CallGuard, RequestRejected, Restricted
 from etl.providers import build_chain
 from etl.reccobeats import DEFAULT_API_BASE as RECCOBEATS_API_BASE
 from etl.reccobeats import ReccoBeatsApi
@@ -147,6 +147,7 @@ class LiveEtl:
         self.reccobeats = ReccoBeatsApi(self.guard, settings.reccobeats_base, self.session,
                                         settings.timeout)
         self._chain = None
+        self._nulls_reported: dict[str, int] = {}  # null_entries already in an earlier report
 
     # -- clients ----------------------------------------------------------------------------
     @property
@@ -234,9 +235,10 @@ class LiveEtl:
             meta = api.playlist(playlist_id)
         except Restricted as exc:
             raise LiveEtlError(
-                f"Spotify answered HTTP {exc.status} for playlist {playlist_id}: it does not "
-                "exist, is Spotify-owned or algorithmic (closed to new apps), or is private — "
-                "private and collaborative playlists need --user.") from None
+                f"{exc.endpoint} answered HTTP {exc.status} for playlist {playlist_id}: it does "
+                "not exist, is Spotify-owned or algorithmic (closed to new apps), or is private "
+                "— private and collaborative playlists need --user. Run again once it is "
+                "reachable; nothing of it was fetched.") from None
         name = meta.get("name") or playlist_id
         snapshot = meta.get("snapshot_id")
         key = f"etl:playlist:{playlist_id}"
@@ -318,18 +320,21 @@ class LiveEtl:
                     follow_next = True
             except Restricted as exc:
                 raise LiveEtlError(
-                    f"Spotify refused the items of playlist {playlist_id} (HTTP {exc.status}). "
-                    "Development-mode apps see the items only of playlists the user owns or "
-                    "collaborates on: run again with --user and log in as such a person.") from None
+                    f"{exc.endpoint} refused the items of playlist {playlist_id} (HTTP "
+                    f"{exc.status}). Development-mode apps see the items only of playlists the "
+                    "user owns or collaborates on: run again with --user and log in as such a "
+                    "person; the items already stored are kept and the run resumes where it "
+                    "stopped.") from None
 
     def _store_items(self, playlist_id: str, items: list, checkpoint: dict, seen: set) -> None:
         records, members = [], []
         skipped = checkpoint["skipped"]
         for index, entry in enumerate(items):
-            entry = entry or {}
+            entry = entry if isinstance(entry, dict) else {}  # a null row: counted unavailable
             position = checkpoint["offset"] + index
             # Feb 2026 renamed `track` to `item`; some responses still carry only `track`.
             item = entry.get("item") if entry.get("item") is not None else entry.get("track")
+            item = item if isinstance(item, dict) else None
             if entry.get("is_local") or (item or {}).get("is_local"):
                 skipped["local files"] += 1
                 continue
@@ -513,8 +518,9 @@ class LiveEtl:
                 if source == "reccobeats" and exc.status == 404:
                     return [], source  # ReccoBeats does not know this seed track
                 failure = f"{exc.endpoint} answered HTTP {exc.status}"
-            except ServiceFailed as exc:
-                failure = str(exc)
+            # ServiceFailed (and every other ApiError) propagates: a flaky service stops the run
+            # with a resumable message instead of switching the source of the remaining seeds,
+            # which would leave the store differing from an undisturbed run for good.
             self._rec_failures.append(failure)
             self._rec_sources.pop(0)
             if self._rec_sources:
@@ -588,6 +594,14 @@ class LiveEtl:
             f"  flask --app app etl import {PUBLIC_GENRE_DATASET_URL}")
 
     def _finish(self, report: RunReport, started: float, calls_before: int) -> RunReport:
+        nulls = {k: n - self._nulls_reported.get(k, 0)
+                 for k, n in self.guard.null_entries.items() if n > self._nulls_reported.get(k, 0)}
+        self._nulls_reported = dict(self.guard.null_entries)
+        if nulls:
+            report.lines.append(f"Ignored {sum(nulls.values())} null entries in answers ("
+                                + ", ".join(f"{k}: {n}" for k, n in sorted(nulls.items()))
+                                + "); nothing was stored for them.")
+        report.counts["null_entries"] = nulls
         report.calls = self.guard.calls - calls_before
         report.seconds = time.monotonic() - started
         report.lines.append(f"{report.calls} API calls in {report.seconds:.1f} s.")

@@ -37,7 +37,8 @@ class SpotifyFeatures:
     def fetch(self, track_ids: list[str]) -> dict[str, dict]:
         found = {}
         for features in self.api.audio_features(track_ids):
-            if features and features.get("id") in track_ids:
+            # null is Spotify's answer for a track it does not know: the next provider may.
+            if isinstance(features, dict) and features.get("id") in track_ids:
                 found[features["id"]] = features
         return found
 

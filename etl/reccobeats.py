@@ -5,7 +5,7 @@ import re
 
 import requests
 
-from etl.calls import CallGuard
+from etl.calls import CallGuard, MalformedAnswer, check_json_answer
 from store.records import InvalidRecord, normalize_track
 
 DEFAULT_API_BASE = "https://api.reccobeats.com"
@@ -30,7 +30,10 @@ class ReccoBeatsApi:
                  session: requests.Session | None = None, timeout: float = 10.0):
         self.guard = guard
         self.base = api_base.rstrip("/") + "/v1/"
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            session.hooks["response"].append(check_json_answer)
+        self.session = session
         self.timeout = timeout
 
     def _get(self, endpoint: str, path: str, params) -> dict:
@@ -38,18 +41,21 @@ class ReccoBeatsApi:
             response = self.session.get(self.base + path, params=params, timeout=self.timeout,
                                         headers={"Accept": "application/json"})
             response.raise_for_status()
-            return response.json()
+            body = response.json()
+            if not isinstance(body, dict):
+                raise MalformedAnswer(f"answer without a JSON object ({body!r:.40})")
+            return body
 
-        return self.guard.call(endpoint, fetch) or {}
+        return self.guard.call(endpoint, fetch)
 
     def audio_features(self, track_ids: list[str]) -> dict[str, dict]:
         """{spotify id: features} for up to 40 ids; tracks ReccoBeats does not know are absent."""
         if len(track_ids) > FEATURES_BATCH:
             raise ValueError(f"at most {FEATURES_BATCH} ids per ReccoBeats /audio-features call")
-        body = self._get("ReccoBeats GET /v1/audio-features", "audio-features",
-                         {"ids": ",".join(track_ids)})
+        endpoint = "ReccoBeats GET /v1/audio-features"
+        body = self._get(endpoint, "audio-features", {"ids": ",".join(track_ids)})
         found = {}
-        for item in body.get("content") or []:
+        for item in self.guard.drop_nulls(endpoint, body.get("content")):
             spotify_id = spotify_id_from_href(item.get("href"))
             if spotify_id:
                 found[spotify_id] = item
@@ -59,17 +65,23 @@ class ReccoBeatsApi:
         """Recommended ReccoBeats track objects for ≤ 5 Spotify track ids."""
         if not 1 <= len(seeds) <= MAX_SEEDS:
             raise ValueError(f"ReccoBeats recommendations take 1 to {MAX_SEEDS} seeds")
-        body = self._get("ReccoBeats GET /v1/track/recommendation", "track/recommendation",
-                         {"seeds": ",".join(seeds), "size": size})
-        return list(body.get("content") or [])
+        endpoint = "ReccoBeats GET /v1/track/recommendation"
+        body = self._get(endpoint, "track/recommendation", {"seeds": ",".join(seeds), "size": size})
+        items = self.guard.drop_nulls(endpoint, body.get("content"))
+        for item in items:
+            if isinstance(item.get("artists"), list):
+                item["artists"] = self.guard.drop_nulls(endpoint, item["artists"])
+        return items
 
 
 def track_record(item: dict) -> dict | None:
     """A canonical record (metadata) from a ReccoBeats track, or None without a Spotify id."""
+    if not isinstance(item, dict):
+        return None
     spotify_id = spotify_id_from_href(item.get("href"))
     if spotify_id is None:
         return None
-    artists = [a for a in item.get("artists") or [] if a]
+    artists = [a for a in item.get("artists") or [] if isinstance(a, dict)]
     artist_ids = [spotify_id_from_href(a.get("href"), "artist") for a in artists]
     raw = {
         "id": spotify_id,
@@ -80,7 +92,10 @@ def track_record(item: dict) -> dict | None:
         "duration_ms": item.get("durationMs"),
         "popularity": item.get("popularity"),
     }
+    # artists stays even when empty (every artist came back null), as Spotify records keep it:
+    # the embedded store cannot read a track back whose artists are missing altogether.
     try:
-        return normalize_track({k: v for k, v in raw.items() if v not in (None, [])})
+        return normalize_track({k: v for k, v in raw.items()
+                                if v is not None and (v != [] or k == "artists")})
     except InvalidRecord:
         return None

@@ -9,7 +9,7 @@ import requests
 import spotipy
 from spotipy.oauth2 import SpotifyClientCredentials
 
-from etl.calls import CallGuard, Unauthorized
+from etl.calls import CallGuard, MalformedAnswer, Unauthorized, check_json_answer
 from store.records import InvalidRecord, normalize_track
 
 # spotipy logs every HTTP error at ERROR level; without a handler Python prints those to stderr
@@ -44,9 +44,11 @@ def plain_session() -> requests.Session:
     a 429 "Max Retries" with no headers and no body reason — even when the real failures were
     500s — which hides Retry-After and QUOTA_EXCEEDED (see docs: status_forcelist). Dropping 429
     from status_forcelist still leaves 5xx mislabelled, so urllib3 retries nothing here and
-    CallGuard applies one visible policy to every status.
+    CallGuard applies one visible policy to every status. Every 2xx JSON answer is checked to
+    parse (check_json_answer): spotipy would hand a cut-off body on as a None result.
     """
     session = requests.Session()
+    session.hooks["response"].append(check_json_answer)
     adapter = requests.adapters.HTTPAdapter(max_retries=0, pool_maxsize=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -66,11 +68,18 @@ class SpotifyApi:
         self.client.prefix = api_base.rstrip("/") + "/v1/"
 
     def _get(self, endpoint: str, fn):
+        def answered():
+            result = fn()
+            if not isinstance(result, (dict, list)):
+                # spotipy's result for a body of `null` (or for JSON it could not parse).
+                raise MalformedAnswer(f"answer without a JSON object ({result!r})")
+            return result
+
         with warnings.catch_warnings():
             # spotipy warns that Spotify deprecated these endpoints; the fallbacks handle that.
             warnings.simplefilter("ignore", DeprecationWarning)
             try:
-                return self.guard.call(endpoint, fn)
+                return self.guard.call(endpoint, answered)
             except Unauthorized:
                 manager = self.client.auth_manager
                 if not isinstance(manager, SpotifyClientCredentials):
@@ -79,23 +88,49 @@ class SpotifyApi:
                 # one once, then let a second refusal stand.
                 self.guard.call("Spotify POST /api/token", lambda: manager.get_access_token(
                     as_dict=False, check_cache=False))
-                return self.guard.call(endpoint, fn)
+                return self.guard.call(endpoint, answered)
+
+    def _clean_track(self, endpoint: str, track):
+        """The track with null artists dropped (and counted); non-objects pass through."""
+        if isinstance(track, dict) and isinstance(track.get("artists"), list):
+            track["artists"] = self.guard.drop_nulls(endpoint, track["artists"])
+        return track
+
+    def _clean_tracks(self, endpoint: str, tracks) -> list[dict]:
+        """Track objects of a list answer: null entries and null artists dropped and counted."""
+        return [self._clean_track(endpoint, t) for t in self.guard.drop_nulls(endpoint, tracks)]
+
+    def _clean_page(self, endpoint: str, page: dict | None) -> dict | None:
+        # Null rows stay (the ETL counts them as unavailable and keeps positions counting);
+        # null artists inside a row's track are dropped here like everywhere else.
+        for row in (page or {}).get("items") or []:
+            if isinstance(row, dict):
+                for key in ("item", "track"):
+                    self._clean_track(endpoint, row.get(key))
+        return page
 
     def playlist(self, playlist_id: str) -> dict:
         """The playlist object (with its first page of items when the app may see them)."""
-        return self._get("Spotify GET /playlists/{id}", lambda: self.client.playlist(
+        endpoint = "Spotify GET /playlists/{id}"
+        meta = self._get(endpoint, lambda: self.client.playlist(
             playlist_id, additional_types=("track", "episode")))
+        for key in ("items", "tracks"):
+            if isinstance(meta.get(key), dict):
+                self._clean_page(endpoint, meta[key])
+        return meta
 
     def playlist_items(self, playlist_id: str, offset: int) -> dict:
         """One page (50) of playlist items starting at offset."""
-        return self._get("Spotify GET /playlists/{id}/items", lambda: self.client.playlist_items(
-            playlist_id, limit=ITEMS_PAGE_SIZE, offset=offset))
+        endpoint = "Spotify GET /playlists/{id}/items"
+        return self._clean_page(endpoint, self._get(endpoint, lambda: self.client.playlist_items(
+            playlist_id, limit=ITEMS_PAGE_SIZE, offset=offset)))
 
     def next_page(self, page: dict) -> dict | None:
         """The page after this one (its absolute `next` URL), or None."""
         if not page.get("next"):
             return None
-        return self._get("Spotify GET /playlists/{id}/items", lambda: self.client.next(page))
+        endpoint = "Spotify GET /playlists/{id}/items"
+        return self._clean_page(endpoint, self._get(endpoint, lambda: self.client.next(page)))
 
     def audio_features(self, track_ids: list[str]) -> list[dict | None]:
         """Audio features of up to 100 tracks (None for unknown ones)."""
@@ -105,8 +140,18 @@ class SpotifyApi:
                          lambda: self.client.audio_features(track_ids)) or []
 
     def artist(self, artist_id: str) -> dict:
-        """One artist (multi-get /artists?ids= is gone for development-mode apps)."""
-        return self._get("Spotify GET /artists/{id}", lambda: self.client.artist(artist_id))
+        """One artist (multi-get /artists?ids= is gone for development-mode apps).
+
+        Its genres are strings only: null entries are dropped and counted.
+        """
+        endpoint = "Spotify GET /artists/{id}"
+        artist = self._get(endpoint, lambda: self.client.artist(artist_id))
+        genres = artist.get("genres") or []
+        kept = [g for g in genres if isinstance(g, str) and g]
+        if len(kept) < len(genres):
+            self.guard.null_entries[endpoint] += len(genres) - len(kept)
+        artist["genres"] = kept
+        return artist
 
     def user(self, user_id: str) -> dict:
         """A user's public profile."""
@@ -114,23 +159,27 @@ class SpotifyApi:
 
     def track(self, track_id: str) -> dict:
         """One track object."""
-        return self._get("Spotify GET /tracks/{id}", lambda: self.client.track(track_id))
+        endpoint = "Spotify GET /tracks/{id}"
+        return self._clean_track(endpoint, self._get(endpoint,
+                                                     lambda: self.client.track(track_id)))
 
     def recommendations(self, seed_tracks=None, seed_genres=None, limit: int = 20) -> list[dict]:
         """Recommended track objects for ≤ 5 seeds in total."""
         seeds = len(seed_tracks or ()) + len(seed_genres or ())
         if not 1 <= seeds <= 5:
             raise ValueError("recommendations take 1 to 5 seeds")
-        result = self._get("Spotify GET /recommendations", lambda: self.client.recommendations(
+        endpoint = "Spotify GET /recommendations"
+        result = self._get(endpoint, lambda: self.client.recommendations(
             seed_tracks=seed_tracks, seed_genres=seed_genres,
             limit=min(limit, RECOMMENDATIONS_MAX)))
-        return (result or {}).get("tracks") or []
+        return self._clean_tracks(endpoint, (result or {}).get("tracks"))
 
     def search_tracks(self, query: str, limit: int = SEARCH_MAX) -> list[dict]:
         """Track objects matching a search (at most 10: the development-mode maximum)."""
-        result = self._get("Spotify GET /search", lambda: self.client.search(
+        endpoint = "Spotify GET /search"
+        result = self._get(endpoint, lambda: self.client.search(
             query, limit=min(limit, SEARCH_MAX), type="track"))
-        return ((result or {}).get("tracks") or {}).get("items") or []
+        return self._clean_tracks(endpoint, ((result or {}).get("tracks") or {}).get("items"))
 
     def genre_seeds(self) -> list[str]:
         """Genres that /recommendations accepts as seeds."""
@@ -141,14 +190,17 @@ class SpotifyApi:
 
 def track_record(track: dict) -> dict:
     """A canonical record (metadata only) from a Spotify TrackObject; InvalidRecord if unusable."""
-    artists = [a for a in track.get("artists") or [] if a]
+    if not isinstance(track, dict):
+        raise InvalidRecord("not a track object")
+    artists = [a for a in track.get("artists") or [] if isinstance(a, dict)]
+    album = track.get("album") if isinstance(track.get("album"), dict) else {}
     raw = {
         "id": track.get("id"),
         "name": track.get("name"),
         "artists": [a.get("name") or "" for a in artists],
         "artist_ids": [a["id"] for a in artists if a.get("id")],
-        "album": (track.get("album") or {}).get("name"),
-        "release_date": (track.get("album") or {}).get("release_date"),
+        "album": album.get("name"),
+        "release_date": album.get("release_date"),
         "duration_ms": track.get("duration_ms"),
         "explicit": track.get("explicit"),
         # popularity was removed from dev-mode track objects in Feb 2026: absent, not 0.

@@ -398,3 +398,44 @@ def test_find_tracks_searches_and_stores_hits_with_features(standin, live_store,
     assert all(t["features_source"] == "reccobeats" and "danceability" in t for t in found)
     assert standin.calls["search"] == 1 and standin.calls["rb_audio_features"] == 1
     assert "limit=10" in next(path for name, path in standin.log if name == "search")
+
+
+def test_failing_recommendations_stop_the_run_instead_of_switching_source(standin, live_store,
+                                                                          tmp_path):
+    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    standin.fault("recommendations", status=503, after=10, times=3)
+    with pytest.raises(ServiceFailed, match=r"Spotify GET /recommendations failed 3 times"):
+        make_etl(standin, live_store, tmp_path).load_recommendations(PLOTIFY_PLAYLIST_ID,
+                                                                     per_seed=3)
+    assert standin.calls["rb_recommendation"] == 0  # a passing 503 is no reason to switch
+    report = make_etl(standin, live_store, tmp_path).load_recommendations(PLOTIFY_PLAYLIST_ID,
+                                                                          per_seed=3)
+    assert report.counts["sources"] == {"spotify": 158}
+
+
+def test_token_endpoint_errors_and_cut_answers_are_retried(standin, live_store, tmp_path):
+    standin.fault("token", status=503, times=1)
+    standin.fault("playlist", breaks="truncated_json", times=1)
+    standin.fault("playlist_items", breaks="truncated_body", times=1)
+    standin.fault("artist", breaks="reset", times=1)
+    etl = make_etl(standin, live_store, tmp_path)
+    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+    assert live_store.counts()["playlist_tracks"] == 158
+    assert standin.calls["token"] == 2 and standin.calls["playlist"] == 2
+    waits = " ".join(etl.console.messages)
+    assert "Spotify POST /api/token (for Spotify GET /playlists/{id}) HTTP 503" in waits
+    assert "malformed JSON answer" in waits and "answer cut off mid-body" in waits
+    assert "connection reset or refused" in waits
+
+
+def test_null_artists_and_genres_are_dropped_counted_and_reported(standin, live_store, tmp_path):
+    standin.fault("artist", breaks="null", times=5)
+    report = make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    nulled = standin.nulls[("artist", "entry")]  # artists without genres get no null
+    assert nulled >= 1
+    assert report.counts["null_entries"] == {"Spotify GET /artists/{id}": nulled}
+    assert any(line.startswith(f"Ignored {nulled} null entries in answers")
+               for line in report.lines)
+    genres = {g["genre"] for rows in live_store.get_track_genres(list(SEED["id"])).values()
+              for g in rows}
+    assert None not in genres and "None" not in genres

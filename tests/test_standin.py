@@ -11,7 +11,7 @@ from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyClientCredentials
 
 from standin.catalog import PLAYLIST_CSV
-from standin import CLIENT_ID, CLIENT_SECRET, PLOTIFY_PLAYLIST_ID, load_catalog
+from standin import CLIENT_ID, CLIENT_SECRET, PLOTIFY_PLAYLIST_ID, FaultPlan, load_catalog
 from standin.fixtures import standin  # noqa: F401 - pytest fixture
 
 
@@ -124,3 +124,62 @@ def test_genre_seeds_recommendations_search_and_profiles(standin):
     found = client.search("Dreams", limit=10)["tracks"]["items"]
     assert any(t["id"] == "0ofHAoxe9vBkTCp2UQIavz" for t in found)
     assert client.user("kukulski.2")["display_name"] == "Matt Kukulski"
+
+
+def test_broken_answers_reach_the_client_as_resets_cut_bodies_and_bad_json(standin):
+    url = standin.url + "/reccobeats/v1/track/recommendation"
+    seed = load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[0].track_id
+    params = {"seeds": seed, "size": 5}
+    standin.fault("rb_recommendation", breaks="reset", times=1)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url, params=params, timeout=5)
+    standin.fault("rb_recommendation", breaks="truncated_body", times=1)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(url, params=params, timeout=5)
+    standin.fault("rb_recommendation", breaks="truncated_json", times=1)
+    cut = requests.get(url, params=params, timeout=5)
+    assert cut.status_code == 200
+    with pytest.raises(ValueError):
+        cut.json()
+    standin.fault("rb_recommendation", delay=5, times=1)
+    with pytest.raises(requests.Timeout):
+        requests.get(url, params=params, timeout=0.2)
+    standin.release()
+    assert len(requests.get(url, params=params, timeout=5).json()["content"]) == 5
+
+
+def test_null_faults_put_nulls_into_lists_without_touching_the_catalog(standin):
+    client = spotipy_client(standin)
+    artist_id = first_artist_id(client)
+    genres = list(load_catalog().artists[artist_id]["genres"])
+    standin.fault("artist", breaks="null", times=1)
+    assert client.artist(artist_id)["genres"].count(None) == 1
+    assert client.artist(artist_id)["genres"] == genres  # the catalog's own list is intact
+    standin.fault("recommendations", breaks="null", times=20)
+    seed = load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[0].track_id
+    for _ in range(20):
+        client.recommendations(seed_tracks=[seed], limit=5)
+    assert standin.nulls[("artist", "entry")] == 1
+    # Both kinds of null appear: whole tracks and single artists of a track.
+    assert standin.nulls[("recommendations", "entry")] > 0
+    assert standin.nulls[("recommendations", "artist")] > 0
+
+
+def test_fault_plans_are_seeded_and_respect_their_limits():
+    def drawn(seed):
+        plan = FaultPlan(seed, probability=0.3, only={"403": frozenset({"playlist"})})
+        kinds = [(e, getattr(plan.draw(e), "status", None)) for e in
+                 ["playlist", "artist", "audio_features", "token", "user"] * 200]
+        return kinds, plan
+
+    first, plan = drawn(5)
+    again, _ = drawn(5)
+    other, _ = drawn(6)
+    assert first == again and first != other
+    assert 200 < sum(plan.injected.values()) < 400  # about 30 % of 1,000 calls
+    assert set(plan.injected) == set(FaultPlan(0, 0).kinds)  # every kind drawn
+    assert all(e == "playlist" for (e, kind) in plan.by_endpoint if kind == "403")
+    assert all(e != "token" for (e, kind) in plan.by_endpoint if kind == "null")
+    assert FaultPlan(5, probability=0.0).draw("artist") is None
+    with pytest.raises(ValueError, match="unknown fault kinds"):
+        FaultPlan(1, 0.5, kinds=("500", "gremlins"))

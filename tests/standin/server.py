@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import base64
 import collections
+import copy
 import json
+import random
 import re
 import secrets
 import socket
 import threading
+import struct
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,13 +36,23 @@ DEFAULT_ERRORS = {
 QUOTA_BODY = {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}}
 
 
+# What a fault does to the answer, beyond an error status:
+#   reset           the connection is closed with a TCP reset and no answer at all
+#   truncated_body  headers promise the whole body, half of it is sent, then the connection closes
+#   truncated_json  a complete 200 answer whose JSON text is cut in half
+#   null            a normal answer with one entry of its item/feature/artist list set to null
+# A timeout is a `delay` longer than the client's timeout (ETL_HTTP_TIMEOUT); see FaultPlan.
+BROKEN_ANSWERS = ("reset", "truncated_body", "truncated_json", "null")
+
+
 @dataclass
 class Fault:
     """How one endpoint misbehaves.
 
     The first `after` calls are answered normally; then `times` calls (None: every call) get the
     fault: a wait of `delay` seconds (cut short by StandIn.release()), then `status` with its
-    error body, Retry-After and reason, or — when status is None — a normal but slow answer.
+    error body, Retry-After and reason, or — when status is None — the normal answer, broken as
+    `breaks` says (one of BROKEN_ANSWERS) or, without it, merely slow.
     """
 
     status: int | None = None
@@ -48,7 +61,94 @@ class Fault:
     retry_after: float | None = None
     reason: str | None = None
     delay: float = 0.0
+    breaks: str | None = None
     fired: int = 0
+
+    def __post_init__(self):
+        if self.breaks is not None and self.breaks not in BROKEN_ANSWERS:
+            raise ValueError(f"breaks must be one of {BROKEN_ANSWERS}, not {self.breaks!r}")
+
+
+# Fault kinds a FaultPlan draws from, each a Fault factory given the plan (for its timings).
+FAULT_KINDS = {
+    "429": lambda plan: Fault(status=429, retry_after=plan.retry_after),
+    "quota": lambda plan: Fault(status=429, reason="QUOTA_EXCEEDED", retry_after=86400),
+    "403": lambda plan: Fault(status=403),
+    "404": lambda plan: Fault(status=404),
+    "500": lambda plan: Fault(status=500),
+    "503": lambda plan: Fault(status=503),
+    "timeout": lambda plan: Fault(delay=plan.timeout_delay),
+    "reset": lambda plan: Fault(breaks="reset"),
+    "truncated_body": lambda plan: Fault(breaks="truncated_body"),
+    "truncated_json": lambda plan: Fault(breaks="truncated_json"),
+    "null": lambda plan: Fault(breaks="null"),
+}
+# Which endpoints' answers carry a list a null can be put into, and where the list is.
+NULLABLE_LISTS = {
+    "playlist": ("items", "items"),
+    "playlist_items": ("items",),
+    "audio_features": ("audio_features",),
+    "artist": ("genres",),
+    "recommendations": ("tracks",),
+    "search": ("tracks", "items"),
+    "track": ("artists",),
+    "rb_audio_features": ("content",),
+    "rb_recommendation": ("content",),
+}
+
+
+@dataclass
+class FaultPlan:
+    """Random faults, reproducible: every call draws from one generator seeded with `seed`.
+
+    Each call to an eligible endpoint gets a fault with probability `probability`, its kind drawn
+    uniformly from `kinds`. `only` limits a kind to some endpoints (e.g. 403 only where it stops
+    the run); "null" only ever hits endpoints whose answers hold a list. An explicit
+    StandIn.fault() on an endpoint takes precedence over the plan. `injected` counts what was
+    drawn by kind, `by_endpoint` by (endpoint, kind).
+    """
+
+    seed: int
+    probability: float
+    kinds: tuple[str, ...] = tuple(FAULT_KINDS)
+    only: dict[str, frozenset[str]] = field(default_factory=dict)
+    endpoints: frozenset[str] | None = None  # None: every endpoint but the /authorize page
+    retry_after: float = 0.05
+    timeout_delay: float = 1.0
+    enabled: bool = True
+    injected: collections.Counter = field(default_factory=collections.Counter)
+    by_endpoint: collections.Counter = field(default_factory=collections.Counter)
+
+    def __post_init__(self):
+        unknown = [k for k in self.kinds if k not in FAULT_KINDS]
+        if unknown:
+            raise ValueError(f"unknown fault kinds {unknown}; choose from {list(FAULT_KINDS)}")
+        self._random = random.Random(self.seed)
+
+    def draw(self, endpoint: str) -> Fault | None:
+        """The fault for this call, or None (the caller holds the stand-in's lock)."""
+        if not self.enabled or endpoint == "authorize":
+            return None
+        if self.endpoints is not None and endpoint not in self.endpoints:
+            return None
+        # Draw both numbers on every call so one endpoint's eligibility never shifts the
+        # sequence another endpoint sees.
+        roll, pick = self._random.random(), self._random.random()
+        if roll >= self.probability:
+            return None
+        eligible = [k for k in self.kinds
+                    if endpoint in self.only.get(k, (endpoint,))
+                    and (k != "null" or endpoint in NULLABLE_LISTS)]
+        if not eligible:
+            return None
+        kind = eligible[int(pick * len(eligible))]
+        self.injected[kind] += 1
+        self.by_endpoint[(endpoint, kind)] += 1
+        return FAULT_KINDS[kind](self)
+
+    def choose(self, count: int) -> int:
+        """A reproducible index below count (which list entry a null replaces)."""
+        return self._random.randrange(count)
 
 
 @dataclass
@@ -56,6 +156,7 @@ class ApiResponse:
     status: int
     body: object
     headers: dict = field(default_factory=dict)
+    breaks: str | None = None  # "reset", "truncated_body" or "truncated_json": how to send it
 
 
 # (method, path regex, endpoint name). ReccoBeats lives under /reccobeats on the same server.
@@ -90,6 +191,9 @@ class StandIn:
         self.item_key = "item"  # "item" (2026 name), "track" (old name) or "both"
         self.spotify_unknown: set[str] = set()  # ids /audio-features answers null for
         self.faults: dict[str, Fault] = {}
+        self.plan: FaultPlan | None = None
+        # Nulls put into answers: (endpoint, what was nulled) → count; what is "entry" or "artist".
+        self.nulls: collections.Counter = collections.Counter()
         self.calls: collections.Counter = collections.Counter()
         self.log: list[tuple[str, str]] = []
         self.tokens: set[str] = set()
@@ -140,8 +244,14 @@ class StandIn:
         self.faults.clear()
 
     def release(self) -> None:
-        """End every delayed answer now (used to unblock a request whose client was killed)."""
-        self._release.set()
+        """End every delayed answer now (used to unblock a request whose client was killed).
+
+        Answers delayed after this call wait again: each delay waits on the event current when
+        it started, and release() swaps in a fresh one.
+        """
+        with self._lock:
+            released, self._release = self._release, threading.Event()
+        released.set()
 
     def reset_calls(self) -> None:
         with self._lock:
@@ -172,17 +282,55 @@ class StandIn:
                       and (fault.times is None or fault.fired < fault.times))
             if firing:
                 fault.fired += 1
+            elif self.plan is not None and name not in self.faults:
+                fault = self.plan.draw(name)
+                firing = fault is not None
+            release = self._release
         if firing:
             if fault.delay:
-                self._release.wait(fault.delay)
+                release.wait(fault.delay)
             if fault.status is not None:
                 return self._fault_response(fault)
+            if fault.breaks == "reset":
+                return ApiResponse(0, None, breaks="reset")
         if name not in ("token", "authorize") and not name.startswith("rb_"):
             token = (headers.get("Authorization") or "").removeprefix("Bearer ")
             if token not in self.tokens:
                 return ApiResponse(401, DEFAULT_ERRORS[401])
         handler = getattr(self, "_" + name)
-        return handler(query=query, body=body, headers=headers, **match.groupdict())
+        answer = handler(query=query, body=body, headers=headers, **match.groupdict())
+        if firing and fault.breaks == "null":
+            self._put_null(name, answer)
+        elif firing and fault.breaks and answer.status == 200:
+            answer.breaks = fault.breaks
+        return answer
+
+    def _put_null(self, endpoint: str, answer: ApiResponse) -> None:
+        """Replace one entry of the answer's list (or one artist of a listed track) by null."""
+        if answer.status != 200 or endpoint not in NULLABLE_LISTS:
+            return
+        # Answers may share lists with the catalog (an artist's genres): null a private copy.
+        answer.body = copy.deepcopy(answer.body)
+        listed = answer.body
+        for key in NULLABLE_LISTS[endpoint]:
+            listed = (listed or {}).get(key)
+        if not listed:
+            return
+        with self._lock:
+            chooser = self.plan.choose if self.plan is not None else _FIXED_CHOICE.randrange
+            index = chooser(len(listed))
+            entry = listed[index]
+            # A listed track object (or a playlist row holding one) sometimes keeps its place
+            # and loses one of its artists instead: the other kind of null Spotify sends.
+            row = entry if isinstance(entry, dict) else {}
+            track = row.get("item") or row.get("track") or row
+            artists = track.get("artists") if isinstance(track, dict) else None
+            if artists and chooser(2) == 0:
+                artists[chooser(len(artists))] = None
+                self.nulls[(endpoint, "artist")] += 1
+            else:
+                listed[index] = None
+                self.nulls[(endpoint, "entry")] += 1
 
     @staticmethod
     def _fault_response(fault: Fault) -> ApiResponse:
@@ -463,6 +611,10 @@ class StandIn:
                                              if t in self.catalog.tracks]})
 
 
+# Null positions for explicit Fault(breaks="null") switches, reproducible across runs.
+_FIXED_CHOICE = random.Random(0)
+
+
 class _Handler(BaseHTTPRequestHandler):
     standin: StandIn
     protocol_version = "HTTP/1.1"
@@ -477,14 +629,26 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         answer = self.standin.handle(method, self.path, self.headers, body)
+        if answer.breaks == "reset":
+            # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
         payload = b"" if answer.body is None else json.dumps(answer.body).encode()
+        promised = len(payload)
+        if answer.breaks == "truncated_json":
+            payload = payload[:len(payload) // 2]
+            promised = len(payload)  # a well-formed HTTP answer whose JSON is cut
+        elif answer.breaks == "truncated_body":
+            payload = payload[:len(payload) // 2]  # Content-Length still promises it all
+            self.close_connection = True
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)
             if answer.body is not None:
                 self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(promised))
             self.end_headers()
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
