@@ -17,7 +17,12 @@ def _query(name: str, description: str, schema: dict, required: bool = False) ->
             "schema": schema}
 
 
-TEXT = {"type": "string", "maxLength": 200}
+# Text parameters: at most 200 characters and no control characters (C0, DEL, C1), which the
+# pattern states; surrogate, private-use and unassigned code points are refused too (400), which a
+# pattern cannot state portably, so the description does.
+TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        "description": "printable text, at most 200 characters; control, surrogate, private-use "
+                       "and unassigned characters are refused with 400; blank means absent"}
 TRACK_ID = {"type": "string", "pattern": "^[0-9A-Za-z]{22}$"}
 PATH_TRACK_ID = {"name": "track_id", "in": "path", "required": True, "schema": TRACK_ID,
                  "description": "Spotify track id"}
@@ -44,7 +49,9 @@ SPEC = {
             "responses": {"200": _ok("datasets", OBJECT), "503": _error("database unavailable")}}},
         "/api/tracks": {"get": {
             "summary": "Tracks as column arrays: a playlist, a labelled dataset or the catalogue",
-            "description": "gzip when accepted; ETag/If-None-Match answers 304.",
+            "description": "gzip when accepted; ETag/If-None-Match answers 304. Give at most one "
+                           "of playlist and dataset (both: 400); neither: the whole catalogue. "
+                           "An unknown playlist or dataset is a 404.",
             "parameters": [_query("playlist", "playlist id", TEXT),
                            _query("dataset", "labelled dataset name", TEXT)],
             "responses": {"200": _ok("columns", {"$ref": "#/components/schemas/Tracks"}),
@@ -70,8 +77,10 @@ SPEC = {
                 "503": _error("database unavailable")}}},
         "/api/predict": {"get": {
             "summary": "Predict a track's genre from its audio features",
-            "description": "Give artist and/or track text, or a track_id. The track is looked up "
-                           "in the local catalogue (case- and accent-insensitive).",
+            "description": "Give artist and/or track text, or a track_id: at least one of the "
+                           "three is required (none: 400). The track is looked up in the local "
+                           "catalogue (case- and accent-insensitive), then on Spotify when "
+                           "credentials are configured; no match is a 404.",
             "parameters": [_query("artist", "artist name", TEXT), _query("track", "track title", TEXT),
                            _query("track_id", "Spotify track id", TRACK_ID),
                            _query("top_k", "how many genres", {"type": "integer", "minimum": 1,

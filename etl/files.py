@@ -1,8 +1,11 @@
 """Import of track files (CSV, Parquet) in any known public shape into the store."""
 from __future__ import annotations
 
+import codecs
 import csv
 import os
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -16,6 +19,17 @@ BATCH_SIZE = 5000
 SKIPPED_EXAMPLES = 5
 # A header line longer than this is not a CSV of tracks (binary, or one giant line).
 MAX_HEADER_BYTES = 64 * 1024
+# Real rows are under 2 kB; a longer line is broken or hostile, and pandas would hold all of it.
+MAX_LINE_BYTES = 1024 * 1024
+# Files are read whole, so their size bounds the import's memory: the 114k catalogue's 20 MB of
+# CSV peaks at 293 MB over the app's start (about 15x). 128 MiB is 4x the largest recognised
+# public file (SpotifyFeatures.csv, 32 MB) and keeps an import near 2 GB; IMPORT_MAX_BYTES (app
+# config or environment) raises or lowers it.
+MAX_FILE_BYTES = 128 * 1024**2
+SCAN_BLOCK = 1 << 20
+# Longest duration kept: about 24.8 days, the largest whole number of ms in 32 bits. Beyond it
+# (or infinite) a duration is a broken value, and the databases cannot store unbounded integers.
+MAX_DURATION_MS = 2**31 - 1
 
 
 class ImportFailed(Exception):
@@ -52,17 +66,71 @@ class ImportReport:
         return out
 
 
+def printable(text: str, limit: int = 60) -> str:
+    """Text from a file made safe for a terminal: control characters escaped, length bounded."""
+    shown = "".join(ch if unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
+                    else ascii(ch)[1:-1] for ch in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
+def check_regular_file(path: str) -> int:
+    """The size of path when it is a regular, readable file of acceptable size; else ImportFailed.
+
+    Judged from stat alone: opening a FIFO would block and /dev/zero or /dev/urandom never end.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ImportFailed(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImportFailed(f"{path}: is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImportFailed(f"{path}: not a regular file (a device, pipe or socket)")
+    if not os.access(path, os.R_OK):
+        raise ImportFailed(f"{path}: permission denied")
+    limit = max_file_bytes()
+    if info.st_size > limit:
+        raise ImportFailed(f"{path}: {info.st_size} bytes, over the {limit}-byte import limit "
+                           "(IMPORT_MAX_BYTES)")
+    if info.st_size == 0:
+        raise ImportFailed(f"{path}: the file is empty")
+    return info.st_size
+
+
+def max_file_bytes() -> int:
+    """IMPORT_MAX_BYTES from the app config or the environment, else MAX_FILE_BYTES."""
+    value = None
+    try:
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            value = current_app.config.get("IMPORT_MAX_BYTES")
+    except ImportError:  # outside the app (scripts): the environment decides
+        pass
+    value = value or os.environ.get("IMPORT_MAX_BYTES")
+    if not value:
+        return MAX_FILE_BYTES
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ImportFailed(f"IMPORT_MAX_BYTES={value!r} is not a whole number of bytes") from None
+
+
 def read_headers(path: str) -> list[str]:
     """The column names of a CSV or Parquet file; raises ImportFailed if unreadable."""
-    if not os.path.isfile(path):
-        raise ImportFailed(f"{path}: no such file")
+    check_regular_file(path)
     if _is_parquet(path):
         try:
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(path).names)
+            names = list(pq.read_schema(path).names)
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
             raise ImportFailed(f"{path}: not a readable Parquet file ({exc})") from None
+        if len(set(names)) != len(names):
+            raise ImportFailed(f"{path}: the Parquet file repeats column names")
+        return names
     try:
         with open(path, "rb") as handle:
             head = handle.readline(MAX_HEADER_BYTES + 1)
@@ -74,10 +142,50 @@ def read_headers(path: str) -> list[str]:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFailed(f"{path}: not UTF-8 text") from None
-    row = next(csv.reader([text]), [])
+    try:
+        row = next(csv.reader([text]), [])
+    except csv.Error as exc:  # e.g. a NUL or a stray quote in the header line
+        raise ImportFailed(f"{path}: the header line is not CSV ({exc})") from None
     if len(row) < 2:
         raise ImportFailed(f"{path}: no comma-separated header line found")
     return [h.strip() for h in row]
+
+
+def scan_csv(path: str) -> None:
+    """Refuse a CSV with binary content, invalid UTF-8 or an over-long line, in bounded memory.
+
+    Reads the file in 1 MB blocks before pandas sees it: pandas would otherwise hold a whole
+    giant line (or the whole of a binary file) in memory before failing.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_bytes = 1, 0
+    with open(path, "rb") as handle:
+        while block := handle.read(SCAN_BLOCK):
+            nul = block.find(b"\x00")
+            if nul >= 0:
+                at = line + block.count(b"\n", 0, nul)
+                raise ImportFailed(f"{path}: binary content (a NUL byte on line {at}), "
+                                   "not a CSV file")
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                at = line + block.count(b"\n", 0, max(exc.start, 0))
+                raise ImportFailed(f"{path}: not UTF-8 text (line {at})") from None
+            start = 0
+            while (newline := block.find(b"\n", start)) >= 0:
+                line_bytes += newline - start
+                if line_bytes > MAX_LINE_BYTES:
+                    break
+                line, line_bytes, start = line + 1, 0, newline + 1
+            else:
+                line_bytes += len(block) - start
+            if line_bytes > MAX_LINE_BYTES:
+                raise ImportFailed(f"{path}: line {line} is over {MAX_LINE_BYTES} bytes; "
+                                   "not a CSV of tracks")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ImportFailed(f"{path}: not UTF-8 text (it ends inside a character)") from None
 
 
 def _is_parquet(path: str) -> bool:
@@ -89,13 +197,17 @@ def _read_table(path: str) -> pd.DataFrame:
     try:
         if _is_parquet(path):
             frame = pd.read_parquet(path)
+            # Nested or binary Parquet columns arrive as Python dicts, lists or bytes: as text
+            # they can only fail validation, never reach a store query as an object.
             return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+        scan_csv(path)
         # Strings everywhere: ids must not become numbers and each feature is parsed (and
         # range-checked) by validate_frame.
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                            encoding="utf-8-sig", skipinitialspace=True)
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise ImportFailed(f"{path}: cannot be parsed ({exc})") from None
+    except (ValueError, TypeError, pd.errors.ParserError, UnicodeDecodeError, OSError,
+            MemoryError) as exc:
+        raise ImportFailed(f"{path}: cannot be parsed ({printable(str(exc), 300)})") from None
 
 
 def resolve_shape(headers: list[str], mapping: dict[str, str] | None, kind: str | None,
@@ -104,10 +216,12 @@ def resolve_shape(headers: list[str], mapping: dict[str, str] | None, kind: str 
     if mapping:
         missing = sorted(h for h in mapping.values() if h not in headers)
         if missing:
-            raise ImportFailed(f"mapped columns not in the file: {', '.join(missing)}")
+            raise ImportFailed("mapped columns not in the file: "
+                               + ", ".join(printable(h) for h in missing))
         unknown = sorted(set(mapping) - set(TRACK_FIELDS) - {"added_by", "added_at", "seed_track_id"})
         if unknown:
-            raise ImportFailed(f"unknown canonical fields in --map: {', '.join(unknown)}")
+            raise ImportFailed("unknown canonical fields in --map: "
+                               + ", ".join(printable(f) for f in unknown))
         if "id" not in mapping:
             raise ImportFailed("--map must map the track id (id=HEADER)")
         chosen_kind = kind or ("dataset" if label else "tracks")
@@ -119,7 +233,7 @@ def resolve_shape(headers: list[str], mapping: dict[str, str] | None, kind: str 
     shape = detect_shape(headers)
     if shape is None:
         raise ImportFailed(
-            "unknown file shape (headers: " + ", ".join(headers[:12])
+            "unknown file shape (headers: " + ", ".join(printable(h) for h in headers[:12])
             + ("…" if len(headers) > 12 else "") + "). Known shapes: Spotify Tracks Dataset, "
             "TidyTuesday spotify_songs, Ultimate Spotify Tracks DB, Exportify, Plotify exports. "
             "For other files give an explicit mapping, e.g. --map id=TrackID --map name=Title.")
@@ -237,6 +351,12 @@ def import_file(store: TrackStore, path: str, *, mapping: dict[str, str] | None 
     report = ImportReport(path=path, shape=shape.name, description=shape.description,
                           kind=shape.kind, rows_read=len(frame))
     clean, rejects = validate_frame(frame)
+    if "duration_ms" in clean:
+        # validate_frame refuses durations <= 0; infinite or absurdly long ones are refused here.
+        duration = clean["duration_ms"]
+        ok = duration.isna() | (duration <= MAX_DURATION_MS)
+        rejects += [(int(i) + 2, f"duration_ms over {MAX_DURATION_MS}") for i in clean.index[~ok]]
+        clean = clean[ok]
     if shape.kind == "recommendations":
         seeds = clean["seed_track_id"].astype("string")
         ok = seeds.str.fullmatch(r"[0-9A-Za-z]{22}").fillna(False).astype(bool)
@@ -249,6 +369,8 @@ def import_file(store: TrackStore, path: str, *, mapping: dict[str, str] | None 
     rejects.sort()
     report.rows_skipped = len(rejects)
     report.skipped_examples = rejects[:SKIPPED_EXAMPLES]
+    if report.rows_read == 0:
+        raise ImportFailed(f"{path}: a header line and no data rows")
     if clean.empty:
         raise ImportFailed(f"{path}: no valid rows ({report.rows_skipped} skipped; first: "
                            + "; ".join(f"line {n}: {r}" for n, r in report.skipped_examples) + ")")
