@@ -29,6 +29,8 @@ DEFAULTS = {
     "ETL_HTTP_TIMEOUT": "10",
     "ETL_HTTP_RETRIES": "4",
     "ETL_MAX_RATE_LIMIT_WAIT": "300",
+    # Seconds a request waits for another process's lock on the embedded database before a 503.
+    "DATABASE_TIMEOUT": "30",
 }
 
 
@@ -47,8 +49,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or os.path.join(app.root_path, "models")
     if test_config is not None:
         app.config.update(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    try:
+        os.makedirs(app.instance_path, exist_ok=True)
+    except OSError as exc:
+        # The app still starts: the store reports the same problem on /healthz and as 503s.
+        app.logger.warning("cannot create the instance folder: %s", exc)
 
+    # "//" inside an API path is a mistyped id, not a redirect target: answer it with a JSON 404.
+    app.url_map.merge_slashes = False
     security.init_app(app)
     store.init_app(app)
     api.init_app(app)

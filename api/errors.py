@@ -35,14 +35,19 @@ def handle_api_error(exc: APIError):
 
 def handle_store_unavailable(exc: StoreUnavailable):
     current_app.logger.warning("store unavailable: %s", exc)
-    return json_error(503, "store_unavailable",
-                      "The database cannot be reached right now; try again later.")
+    # The public sentence names the problem (locked, read-only, unreachable …) without paths or hosts.
+    return json_error(503, "store_unavailable", f"{exc.message} Try again later.")
+
+
+def is_api_path(path: str) -> bool:
+    """True for /api, /api/… and /healthz (Werkzeug has already collapsed leading slashes)."""
+    return path.startswith("/api/") or path in {"/api", "/healthz"}
 
 
 def handle_http_exception(exc: HTTPException):
     # Routing errors (404, 405) happen before a blueprint is chosen, so this runs app-wide;
     # only API paths get JSON, the page keeps Flask's HTML.
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    if is_api_path(request.path):
         name = (exc.name or "error").lower().replace(" ", "_")
         return json_error(exc.code or 500, name, exc.description or exc.name)
     return exc
@@ -51,7 +56,7 @@ def handle_http_exception(exc: HTTPException):
 def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    if is_api_path(request.path):
         current_app.logger.exception("unhandled error in the API")
         return json_error(500, "internal_error", "Something went wrong on our side.")
     raise exc

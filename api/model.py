@@ -1,6 +1,7 @@
 """The genre model bundle, loaded once per process, reloaded when retrained, retried now and then when missing."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -55,11 +56,13 @@ class ModelHolder:
             return
         except ModelUnavailable as exc:
             reason = str(exc)
-        except Exception as exc:  # a damaged file may fail inside joblib or keras in any way
-            reason = f"the model bundle in {self.models_dir} cannot be read ({type(exc).__name__})."
+        except Exception as exc:  # load() converts what it expects; anything else is still a refusal
+            reason = f"the model bundle cannot be read ({type(exc).__name__})"
+        # The folder is logged, not shown: the reason reaches API clients.
+        logging.getLogger(__name__).warning("genre model in %s refused: %s", self.models_dir, reason)
         self._predictor, self._loaded_stamp = None, None
-        self._error = (f"{reason} Train it with `flask --app app ml train` "
-                       "(or `make run`, which trains what is missing).")
+        self._error = (f"The genre model is unavailable: {reason}. Train it with "
+                       "`flask --app app ml train` (or `make run`, which trains what is missing).")
 
     def status(self) -> dict:
         """For /healthz: loaded or not, and why not (never loads the model itself)."""

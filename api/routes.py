@@ -53,11 +53,8 @@ def tracks():
     catalogue = _catalogue()
     # Cached on the catalogue itself, which is replaced whenever the store changes.
     key = ("tracks", playlist, dataset)
-    cached = catalogue.payloads.get(key)
-    if cached is None:
-        cached = encoded(_tracks_payload(target, catalogue, playlist, dataset))
-        catalogue.payloads.put(key, cached)
-    etag, body, packed = cached
+    etag, body, packed = catalogue.payloads.get_or_build(
+        key, lambda: encoded(_tracks_payload(target, catalogue, playlist, dataset)))
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
     gzipped = "gzip" in request.accept_encodings
@@ -243,20 +240,29 @@ def openapi():
 
 
 def healthz():
-    """Cheap liveness and readiness: the store answers, and whether the model is loaded."""
+    """Cheap liveness and readiness: can the store be read and written, is the model loaded.
+
+    503 when the store cannot be read (the page cannot work); 200 with "degraded" when it can be
+    read but not written (the page works, loading data does not). Each problem is named by a
+    short reason code and a sentence without paths or hosts; the detail goes to the log.
+    """
     started = time.perf_counter()
     target = store.get_store()
+    store_status = {"status": "ok", "backend": target.backend}
     try:
         target.ping()
-        store_status = {"status": "ok", "backend": target.backend}
+        problem = target.write_problem()
+        if problem is not None:
+            current_app.logger.warning("healthz: writes refused: %s", problem)
+            store_status.update(status="writes_refused", reason=problem.reason,
+                                message=problem.message)
     except StoreUnavailable as exc:
-        # The detail (file paths, hosts) goes to the log, not to whoever asks.
         current_app.logger.warning("healthz: %s", exc)
-        store_status = {"status": "unavailable", "backend": target.backend,
-                        "message": "the database cannot be reached"}
+        store_status.update(status="unavailable", reason=exc.reason, message=exc.message)
     model = current_app.extensions["model"].status()
-    healthy = store_status["status"] == "ok"
-    body = {"status": "ok" if healthy else "degraded", "store": store_status, "model": model,
+    readable = store_status["status"] != "unavailable"
+    body = {"status": "ok" if store_status["status"] == "ok" else "degraded",
+            "store": store_status, "model": model,
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 3)}
-    return current_app.response_class(json.dumps(body), status=200 if healthy else 503,
+    return current_app.response_class(json.dumps(body), status=200 if readable else 503,
                                       mimetype="application/json")

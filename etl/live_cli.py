@@ -22,8 +22,14 @@ def _run(job, **settings_overrides):
                                             **settings_overrides)
     except ValueError as exc:  # e.g. ETL_HTTP_RETRIES=many
         raise click.ClickException(f"invalid ETL setting: {exc}") from None
+    target = store.get_store()
     try:
-        report = job(LiveEtl(store.get_store(), settings))
+        # Before the first request to Spotify: a store that cannot take the results stops here.
+        target.check_writable()
+    except StoreUnavailable as exc:
+        raise click.ClickException(f"Nothing was written. {exc}") from None
+    try:
+        report = job(LiveEtl(target, settings))
     except EXPECTED_FAILURES as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

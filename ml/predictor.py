@@ -27,6 +27,69 @@ def _number(value):
         return None
 
 
+def _read_meta(models_dir: str) -> dict:
+    """meta.json, checked for everything load() and the predictor read from it."""
+    from ml.features import ALL_FEATURES
+    from ml.train import BUNDLE_VERSION, META_FILE
+
+    meta_path = os.path.join(models_dir, META_FILE)
+    if not os.path.exists(meta_path):
+        raise ModelUnavailable(f"no genre model bundle ({META_FILE} is missing)")
+    try:
+        with open(meta_path, encoding="utf-8") as handle:
+            meta = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise ModelUnavailable(f"{META_FILE} cannot be read ({type(error).__name__}: {error})") from error
+    if not isinstance(meta, dict):
+        raise ModelUnavailable(f"{META_FILE} is not a JSON object")
+    if meta.get("bundle_version") != BUNDLE_VERSION:
+        raise ModelUnavailable(f"bundle version {meta.get('bundle_version')} is not {BUNDLE_VERSION}; retrain")
+    shapes = {"features": list, "labels": list, "families": dict, "encoded_width": int,
+              "files_sha256": dict}
+    wrong = [key for key, kind in shapes.items() if not isinstance(meta.get(key), kind)]
+    if wrong:
+        raise ModelUnavailable(f"{META_FILE} lacks or garbles {', '.join(wrong)}")
+    unknown = [f for f in meta["features"] if f not in ALL_FEATURES]
+    if unknown:
+        raise ModelUnavailable(f"the bundle uses features this version does not know: {unknown}")
+    if len(set(meta["labels"])) != len(meta["labels"]) or not meta["labels"]:
+        raise ModelUnavailable(f"the label set in {META_FILE} is empty or repeats labels")
+    no_family = [g for g in meta["labels"] if not isinstance(meta["families"].get(g), str)]
+    if no_family:
+        raise ModelUnavailable(f"{META_FILE} gives no genre family for {no_family[:5]} "
+                               "(the label set and families differ)")
+    return meta
+
+
+def _load_file(models_dir: str, meta: dict, name: str, reader):
+    """One bundle file, after checking it is the one meta.json describes."""
+    from ml.train import file_sha256
+
+    path = os.path.join(models_dir, name)
+    if not os.path.exists(path):
+        raise ModelUnavailable(f"bundle file {name} is missing")
+    if file_sha256(path) != meta["files_sha256"].get(name):
+        raise ModelUnavailable(f"bundle file {name} does not match meta.json (truncated or replaced)")
+    try:
+        return reader(path)
+    except ModelUnavailable:
+        raise
+    except Exception as error:  # a damaged or foreign file fails inside joblib or keras in any way
+        raise ModelUnavailable(f"bundle file {name} cannot be loaded ({type(error).__name__})") from error
+
+
+def _joblib_load(path: str):
+    import joblib
+
+    return joblib.load(path)
+
+
+def _keras_load(path: str):
+    import keras
+
+    return keras.models.load_model(path, compile=False)
+
+
 class _DenseStack:
     """The network's Dense layers as numpy arrays: one track costs microseconds, not a TF call."""
 
@@ -73,45 +136,31 @@ class GenrePredictor:
     # -- loading ------------------------------------------------------------------------------
     @classmethod
     def load(cls, models_dir: str = DEFAULT_MODELS_DIR) -> "GenrePredictor":
-        from ml.train import BUNDLE_VERSION, LABEL_ENCODER_FILE, META_FILE, MODEL_FILE, SCALER_FILE, file_sha256
+        """Load and validate the bundle, or raise ModelUnavailable saying what is wrong.
 
-        meta_path = os.path.join(models_dir, META_FILE)
-        if not os.path.exists(meta_path):
-            raise ModelUnavailable(f"no genre model bundle in {models_dir} (run `flask ml train`)")
-        try:
-            with open(meta_path, encoding="utf-8") as handle:
-                meta = json.load(handle)
-        except (OSError, ValueError) as error:
-            raise ModelUnavailable(f"unreadable {meta_path}: {error}") from error
-        if meta.get("bundle_version") != BUNDLE_VERSION:
-            raise ModelUnavailable(f"bundle version {meta.get('bundle_version')} is not {BUNDLE_VERSION}; retrain")
+        Messages name bundle files, never the folder, because the API shows them.
+        """
+        from ml.train import LABEL_ENCODER_FILE, MODEL_FILE, SCALER_FILE
 
-        def checked(name: str) -> str:
-            path = os.path.join(models_dir, name)
-            if not os.path.exists(path):
-                raise ModelUnavailable(f"bundle file {path} is missing")
-            if file_sha256(path) != meta.get("files_sha256", {}).get(name):
-                raise ModelUnavailable(f"bundle file {path} does not match meta.json (truncated or replaced)")
-            return path
+        meta = _read_meta(models_dir)
+        encoder = _load_file(models_dir, meta, SCALER_FILE, _joblib_load)
+        label_encoder = _load_file(models_dir, meta, LABEL_ENCODER_FILE, _joblib_load)
+        if [str(c) for c in getattr(label_encoder, "classes_", [])] != meta["labels"]:
+            raise ModelUnavailable(f"the label set of {LABEL_ENCODER_FILE} differs from meta.json "
+                                   "(files from different trainings)")
+        if list(getattr(encoder, "features", [])) != meta["features"]:
+            raise ModelUnavailable(f"the feature order of {SCALER_FILE} "
+                                   f"{list(getattr(encoder, 'features', []))} differs from "
+                                   f"meta.json {meta['features']} (files from different trainings)")
 
-        import joblib
-
-        encoder = joblib.load(checked(SCALER_FILE))
-        label_encoder = joblib.load(checked(LABEL_ENCODER_FILE))
-        if list(label_encoder.classes_) != meta["labels"]:
-            raise ModelUnavailable("label encoder's label set differs from meta.json")
-        if list(encoder.features) != meta["features"]:
-            raise ModelUnavailable(f"scaler feature order {list(encoder.features)} differs from "
-                                   f"meta.json {meta['features']}")
-
-        import keras
-
-        model = keras.models.load_model(checked(MODEL_FILE), compile=False)
+        model = _load_file(models_dir, meta, MODEL_FILE, _keras_load)
         n_inputs, n_outputs = model.input_shape[-1], model.output_shape[-1]
         if n_inputs != encoder.n_outputs or n_inputs != meta["encoded_width"]:
-            raise ModelUnavailable(f"model expects {n_inputs} inputs, scaler gives {encoder.n_outputs}")
+            raise ModelUnavailable(f"{MODEL_FILE} expects {n_inputs} inputs, {SCALER_FILE} gives "
+                                   f"{encoder.n_outputs} and meta.json says {meta['encoded_width']}")
         if n_outputs != len(meta["labels"]):
-            raise ModelUnavailable(f"model has {n_outputs} outputs for {len(meta['labels'])} labels")
+            raise ModelUnavailable(f"{MODEL_FILE} has {n_outputs} outputs for "
+                                   f"{len(meta['labels'])} labels in meta.json (other label set)")
         network = _DenseStack(model)
         probe = np.random.default_rng(0).random((4, n_inputs), dtype=np.float32)
         if not np.allclose(network(probe.copy()), np.asarray(model(probe, training=False)), atol=1e-5):

@@ -7,24 +7,32 @@ from flask import current_app
 
 from store.base import StoreUnavailable, TrackStore
 
-__all__ = ["StoreUnavailable", "TrackStore", "open_store", "init_app", "get_store"]
+__all__ = ["StoreUnavailable", "TrackStore", "open_store", "init_app", "get_store", "describe"]
 
 
-def open_store(target: str) -> TrackStore:
-    """A store for a mongodb:// URI or a SQLite file path."""
+def open_store(target: str, timeout: float = 30.0) -> TrackStore:
+    """A store for a mongodb:// URI or a SQLite file path (nothing is opened yet).
+
+    timeout is how long the embedded store waits for another process's lock; MongoDB takes its
+    own from the URI (serverSelectionTimeoutMS, default 5 s).
+    """
     if target.startswith(("mongodb://", "mongodb+srv://")):
         from store.mongo import MongoStore
 
         return MongoStore(target)
     from store.sqlite import SQLiteStore
 
-    return SQLiteStore(target)
+    return SQLiteStore(target, timeout=timeout)
 
 
 def init_app(app) -> None:
-    """Attach one store per app: MONGODB_URI if set, else DATABASE (a file under instance/)."""
+    """Attach one store per app: MONGODB_URI if set, else DATABASE (a file under instance/).
+
+    Never connects: an unreachable database must not stop the app from starting (it answers
+    503 and /healthz says why).
+    """
     target = app.config.get("MONGODB_URI") or app.config["DATABASE"]
-    app.extensions["store"] = open_store(target)
+    app.extensions["store"] = open_store(target, float(app.config.get("DATABASE_TIMEOUT", 30)))
 
 
 def get_store() -> TrackStore:

@@ -13,8 +13,37 @@ PLAYLIST_TRACK_COLUMNS = ("playlist_id", "track_id", "position", "added_by", "ad
 RECOMMENDATION_COLUMNS = ("seed_track_id", "track_id", "source", "rank")
 
 
+# What can be wrong with a database, as a short code and a sentence safe to show anyone: no file
+# paths, host names or credentials (those go into the detail, which is only logged or shown to the
+# operator on the command line).
+FAILURE_MESSAGES = {
+    "unreachable": "The database cannot be reached.",
+    "read_only": "The database is read-only: nothing can be loaded into it or changed.",
+    "disk_full": "The disk holding the database is full (or the database has reached its size limit).",
+    "locked": "The database is locked by another process.",
+    "corrupt": "The database file is damaged or is not a Plotify database.",
+    "schema": "The database was set up by another program or version: its tables do not match.",
+    "denied": "The database refused the configured credentials or permissions.",
+    "misconfigured": "The database address in the configuration is not valid.",
+    "io_error": "The disk holding the database failed to read or write.",
+    "error": "The database answered with an unexpected error.",
+}
+
+
 class StoreUnavailable(RuntimeError):
-    """The database cannot be reached, opened or written (reason in the message)."""
+    """The database cannot be reached, opened or written.
+
+    reason is one of FAILURE_MESSAGES' codes and message its public sentence (optionally more
+    specific); detail is what the driver said, with paths and hosts, for logs and the CLI.
+    """
+
+    def __init__(self, reason: str, detail: str = "", message: str | None = None):
+        if reason not in FAILURE_MESSAGES:
+            raise ValueError(f"unknown store failure reason {reason!r}")
+        self.reason = reason
+        self.message = message or FAILURE_MESSAGES[reason]
+        self.detail = detail
+        super().__init__(f"{self.message} ({detail})" if detail else self.message)
 
 
 def chunked(rows: Iterable, size: int) -> Iterator[list]:
@@ -98,7 +127,20 @@ class TrackStore(abc.ABC):
     # -- reads ----------------------------------------------------------------------------
     @abc.abstractmethod
     def ping(self) -> None:
-        """Raise StoreUnavailable unless the database answers."""
+        """Raise StoreUnavailable unless the database answers a read of its own tables."""
+
+    @abc.abstractmethod
+    def check_writable(self, needed_bytes: int = 0) -> None:
+        """Raise StoreUnavailable unless a write could start now; writes nothing.
+
+        Callers that are about to load data (the ETL) call it first, so that a read-only, locked,
+        full or unreachable database stops them before their first write rather than midway.
+        needed_bytes is their estimate of how much the database will grow.
+        """
+
+    def write_problem(self) -> StoreUnavailable | None:
+        """Why writes would fail, as far as can be told without taking a lock (for /healthz)."""
+        return None
 
     @abc.abstractmethod
     def data_version(self) -> int:

@@ -30,6 +30,7 @@ class MongoStore(TrackStore):
         self._client = None
         self._pid = None
         self._indexes_ready = False
+        self._write_denied: StoreUnavailable | None = None
 
     # -- connection handling --------------------------------------------------------------
     @property
@@ -41,8 +42,12 @@ class MongoStore(TrackStore):
             if factory is None:
                 from pymongo import MongoClient
                 factory = MongoClient
-            self._client = factory(self.uri, connect=False,
-                                   serverSelectionTimeoutMS=self.timeout_ms)
+            options = {"connect": False}
+            # Keyword options override the URI's, so the default applies only when the URI
+            # does not choose its own (mongodb://…/?serverSelectionTimeoutMS=500).
+            if "serverselectiontimeoutms" not in self.uri.lower():
+                options["serverSelectionTimeoutMS"] = self.timeout_ms
+            self._client = factory(self.uri, **options)
             self._pid = os.getpid()
         database = self._client.get_default_database(default="plotify")
         if not self._indexes_ready:
@@ -50,12 +55,19 @@ class MongoStore(TrackStore):
         return database
 
     def _ensure_indexes(self, database):
-        self._guard(lambda: (
-            database.dataset_tracks.create_index([("dataset", 1), ("track_id", 1)]),
-            database.recommendations.create_index([("seed_track_id", 1)]),
-            database.playlist_tracks.create_index([("playlist_id", 1)]),
-            database.track_genres.create_index([("track_id", 1)]),
-        ))
+        from pymongo.errors import PyMongoError
+
+        try:
+            database.dataset_tracks.create_index([("dataset", 1), ("track_id", 1)])
+            database.recommendations.create_index([("seed_track_id", 1)])
+            database.playlist_tracks.create_index([("playlist_id", 1)])
+            database.track_genres.create_index([("track_id", 1)])
+        except PyMongoError as exc:
+            failure = _failure(exc)
+            if failure.reason != "denied":
+                raise failure from exc
+            # A user allowed to read but not to write still gets the page; writes are refused.
+            self._write_denied = failure
         self._indexes_ready = True
 
     @staticmethod
@@ -65,7 +77,17 @@ class MongoStore(TrackStore):
         try:
             return action()
         except PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB: {exc}") from exc
+            raise _failure(exc) from exc
+
+    def check_writable(self, needed_bytes=0):
+        # The server manages its own disk, so needed_bytes is not checked here. ping goes to the
+        # primary, the only member that takes writes.
+        self.ping()
+        if self._write_denied is not None:
+            raise self._write_denied
+
+    def write_problem(self):
+        return self._write_denied
 
     def _bulk(self, collection: str, operations) -> int:
         """Ordered bulk writes in batches; returns documents inserted or actually modified."""
@@ -85,6 +107,7 @@ class MongoStore(TrackStore):
         import bson
         from pymongo import UpdateOne
 
+        _plain(key["_id"])
         present = {k: v for k, v in values.items() if v is not None}
         # Encode now so that a value MongoDB cannot store fails the batch before any write,
         # not halfway through a bulk_write.
@@ -188,11 +211,12 @@ class MongoStore(TrackStore):
         return default if doc is None else doc["value"]
 
     def get_tracks(self, track_ids):
-        ids = list(dict.fromkeys(track_ids))
+        ids = list(dict.fromkeys(_plain_list(track_ids)))
         docs = self._guard(lambda: list(self.db.tracks.find({"_id": {"$in": ids}})))
         return {d["_id"]: _track_record(d) for d in docs}
 
     def read_tracks_frame(self, dataset=None, playlist=None, track_ids=None):
+        dataset, playlist = (None if v is None else _plain(v) for v in (dataset, playlist))
         extra: tuple[str, ...] = ()
         if playlist is not None:
             members = self._guard(lambda: list(self.db.playlist_tracks.find(
@@ -233,20 +257,23 @@ class MongoStore(TrackStore):
         return result
 
     def get_playlist(self, playlist_id):
+        playlist_id = _plain(playlist_id)
         doc = self._guard(lambda: self.db.playlists.find_one({"_id": playlist_id}))
         return None if doc is None else _playlist(doc)
 
     def get_people(self, person_ids=None):
-        query = {} if person_ids is None else {"_id": {"$in": list(person_ids)}}
+        query = {} if person_ids is None else {"_id": {"$in": _plain_list(person_ids)}}
         docs = self._guard(lambda: list(self.db.people.find(query)))
         return {d["_id"]: d.get("display_name") for d in docs}
 
     def get_artists(self, artist_ids):
-        docs = self._guard(lambda: list(self.db.artists.find({"_id": {"$in": list(artist_ids)}})))
+        artist_ids = _plain_list(artist_ids)
+        docs = self._guard(lambda: list(self.db.artists.find({"_id": {"$in": artist_ids}})))
         return {d["_id"]: {"id": d["_id"], "name": d.get("name"), "genres": d.get("genres")}
                 for d in docs}
 
     def get_recommendations(self, seed_track_id):
+        seed_track_id = _plain(seed_track_id)
         docs = self._guard(lambda: list(self.db.recommendations.find({"seed_track_id": seed_track_id})))
         rows = [{"track_id": d["track_id"], "source": d["source"], "rank": d.get("rank")} for d in docs]
         return sorted(rows, key=lambda r: (r["source"], r["rank"] is not None, r["rank"] or 0,
@@ -256,14 +283,16 @@ class MongoStore(TrackStore):
         return set(self._guard(lambda: self.db.recommendations.distinct("seed_track_id")))
 
     def get_track_genres(self, track_ids):
+        track_ids = _plain_list(track_ids)
         docs = self._guard(lambda: list(self.db.track_genres.find(
-            {"track_id": {"$in": list(track_ids)}})))
+            {"track_id": {"$in": track_ids}})))
         found: dict[str, list[dict]] = {}
         for d in sorted(docs, key=lambda d: (d["track_id"], d["origin"], d["genre"])):
             found.setdefault(d["track_id"], []).append({"genre": d["genre"], "origin": d["origin"]})
         return found
 
     def dataset_labels(self, dataset):
+        dataset = _plain(dataset)
         docs = self._guard(lambda: list(self.db.dataset_tracks.find(
             {"dataset": dataset}, {"track_id": 1, "label": 1})))
         return sorted((d["track_id"], d["label"]) for d in docs)
@@ -280,6 +309,42 @@ class MongoStore(TrackStore):
                 "label_count": len({r["label"] for r in rows}),
             })
         return result
+
+
+def _plain(value):
+    """value, if it is a plain string: anything else (a dict from some JSON) would be a query operator."""
+    if not isinstance(value, str):
+        raise TypeError(f"a MongoDB key must be a string, not {type(value).__name__}")
+    return value
+
+
+def _plain_list(values) -> list[str]:
+    return [_plain(value) for value in values]
+
+
+# Server error codes that mean the credentials or their roles do not allow the operation
+# (Unauthorized, AuthenticationFailed, and Atlas's own code for both).
+_DENIED_CODES = {13, 18, 8000}
+_OUT_OF_DISK_CODES = {14031}
+
+
+def _failure(exc) -> StoreUnavailable:
+    """What a pymongo error means for whoever runs the app; host names stay in the detail."""
+    from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure
+
+    detail = f"MongoDB: {exc}"
+    if isinstance(exc, ConnectionFailure):  # includes server selection timeouts
+        return StoreUnavailable("unreachable", detail,
+                                "The MongoDB server cannot be reached (MONGODB_URI).")
+    if isinstance(exc, ConfigurationError):  # includes an invalid URI or unknown SRV record
+        return StoreUnavailable("misconfigured", detail,
+                                "MONGODB_URI is not a valid or resolvable MongoDB address.")
+    if isinstance(exc, OperationFailure):
+        if exc.code in _DENIED_CODES:
+            return StoreUnavailable("denied", detail)
+        if exc.code in _OUT_OF_DISK_CODES:
+            return StoreUnavailable("disk_full", detail)
+    return StoreUnavailable("error", detail)
 
 
 def _track_record(doc: dict) -> dict:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import functools
 import os
+import resource
 import sqlite3
 import threading
 import time
@@ -58,7 +61,12 @@ INSERT OR IGNORE INTO meta (id, data_version) VALUES (1, 0);
 CREATE INDEX IF NOT EXISTS dataset_tracks_by_track ON dataset_tracks (track_id);
 """
 
+_EXPECTED_INDEXES = {"dataset_tracks_by_track"}
+
 BATCH_SIZE = 5000
+# Below this much room a commit may fail halfway (a write-ahead log frame is a page plus header,
+# a checkpoint grows the main file), so writes are refused up front.
+MIN_ROOM = 1 << 20
 
 
 def _merge_upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -104,6 +112,9 @@ class SQLiteStore(TrackStore):
         self._local = threading.local()
         self._setup_lock = threading.Lock()
         self._schema_ready = False
+        # Set when the file turned out to be readable but not writable: reads carry on, writes
+        # are refused with this detail before they start.
+        self._read_only_detail: str | None = None
 
     # -- connection handling --------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -112,25 +123,125 @@ class SQLiteStore(TrackStore):
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
+        directory = os.path.dirname(os.path.abspath(self.path))
         try:
-            directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
-            # Threads of this process set a new file up one at a time; other processes doing the
-            # same are waited out, because switching to WAL can answer "locked" at once rather
-            # than through the busy timeout.
-            with self._setup_lock:
+        except OSError as exc:
+            raise _os_failure(exc, f"cannot create the folder of {self.path}") from exc
+        # Threads of this process set a new file up one at a time; other processes doing the
+        # same are waited out, because switching to WAL can answer "locked" at once rather
+        # than through the busy timeout.
+        with self._setup_lock:
+            conn = None
+            try:
                 conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-                self._while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
-                conn.execute("PRAGMA synchronous=NORMAL")
-                if not self._schema_ready:
-                    self._while_locked(lambda: conn.executescript(SCHEMA))
-                    self._schema_ready = True
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable(f"cannot open the embedded database {self.path}: {exc}") from exc
+                self._set_up(conn)
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                raise self._failure(exc, "cannot open") from exc
+            except StoreUnavailable:
+                conn.close()
+                raise
         self._local.conn = conn
         self._local.pid = os.getpid()
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the schema; a read-only file that was set up before is accepted for reads."""
+        # A read, before anything is written: another program's file is left as it was. A file
+        # already set up needs no write at all, so opening it never waits for a busy writer.
+        if not self._schema_ready and self._check_schema(conn):
+            self._schema_ready = True
+        try:
+            self._while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if not self._schema_ready:
+                self._while_locked(lambda: conn.executescript(SCHEMA))
+        except sqlite3.Error as exc:
+            if _primary_code(exc) != sqlite3.SQLITE_READONLY:
+                raise
+            # Creating the tables needs a write even when they exist; whether they exist is a read.
+            if not _table_columns(conn):
+                raise StoreUnavailable(
+                    "read_only", f"{self.path}: {exc}",
+                    "The database is read-only and has never been set up, so it holds nothing.",
+                ) from exc
+            self._read_only_detail = f"{self.path}: {exc}"
+        self._schema_ready = True
+
+    def _check_schema(self, conn: sqlite3.Connection) -> bool:
+        """Refuse a file of another program, or whose tables lack columns this version uses.
+
+        An empty file is set up; a file with some of the tables (an older version) gets the
+        missing ones; columns are never added, so a table without them is refused. True when
+        everything is already in place.
+        """
+        found = _table_columns(conn)
+        expected = _expected_columns()
+        if not found:
+            return False
+        if not set(found) & set(expected):
+            raise StoreUnavailable("schema", f"{self.path} holds other tables "
+                                   f"({', '.join(sorted(found)[:5])}) and none of Plotify's")
+        problems = []
+        for table, columns in expected.items():
+            missing = sorted(columns - found.get(table, columns))
+            if missing:
+                more = ", …" if len(missing) > 4 else ""
+                problems.append(f"table {table} lacks {', '.join(missing[:4])}{more}")
+        if problems:
+            raise StoreUnavailable("schema", f"{self.path}: {'; '.join(problems)}")
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        return (set(expected) <= set(found) and _EXPECTED_INDEXES <= indexes
+                and conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 1)
+
+    def _failure(self, exc: sqlite3.Error, action: str) -> StoreUnavailable:
+        """The StoreUnavailable that says what an SQLite error means for whoever runs the app."""
+        detail = f"{action} {self.path}: {exc}"
+        code = _primary_code(exc)
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreUnavailable("locked", f"{detail} (waited {self.timeout:g} s)")
+        if code == sqlite3.SQLITE_READONLY:
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY":
+                return StoreUnavailable("read_only", detail, "The database and its folder are "
+                                        "read-only, so it cannot even be opened for reading.")
+            return StoreUnavailable("read_only", detail)
+        if code == sqlite3.SQLITE_FULL:
+            return StoreUnavailable("disk_full", detail)
+        if code == sqlite3.SQLITE_IOERR:
+            # A write refused for lack of room shows up as a plain I/O error when the limit is the
+            # process's file-size limit (EFBIG) rather than the disk (ENOSPC).
+            room, limit = self._room()
+            if room < MIN_ROOM:
+                return StoreUnavailable("disk_full", f"{detail}; {room} bytes left ({limit})")
+            return StoreUnavailable("io_error", detail)
+        if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return StoreUnavailable("corrupt", detail)
+        if code == sqlite3.SQLITE_CANTOPEN:
+            return StoreUnavailable("unreachable", detail, "The database file cannot be opened.")
+        if code == sqlite3.SQLITE_PERM:
+            return StoreUnavailable("denied", detail)
+        if "no such table" in str(exc) or "no such column" in str(exc):
+            return StoreUnavailable("schema", detail)
+        return StoreUnavailable("error", detail)
+
+    def _room(self) -> tuple[int, str]:
+        """Bytes the database files may still grow by, and what limits them."""
+        try:
+            stats = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        except OSError:
+            return MIN_ROOM, "unknown"
+        room, limit = stats.f_bavail * stats.f_frsize, "free space on its disk"
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            # Every file of the database (main file, write-ahead log) may grow up to the limit.
+            largest = max((os.path.getsize(p) for p in (self.path, self.path + "-wal")
+                           if os.path.exists(p)), default=0)
+            if soft - largest < room:
+                room, limit = max(soft - largest, 0), "file-size limit of this process"
+        return room, limit
 
     def _while_locked(self, action):
         """Run action, retrying while another connection holds the lock (up to the timeout)."""
@@ -146,22 +257,24 @@ class SQLiteStore(TrackStore):
     @contextlib.contextmanager
     def _transaction(self):
         """One write transaction: all of it lands or none of it does."""
+        if self._read_only_detail is not None:
+            raise StoreUnavailable("read_only", self._read_only_detail)
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
+            raise self._failure(exc, "cannot write to") from exc
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            _roll_back(conn)
             raise
         else:
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
+                _roll_back(conn)
+                raise self._failure(exc, "cannot write to") from exc
 
     def _write_many(self, sql: str, rows: Iterable[tuple]) -> int:
         changed = 0
@@ -176,14 +289,45 @@ class SQLiteStore(TrackStore):
                         conn.execute("UPDATE meta SET data_version = data_version + 1")
                     changed += batch_changed
             except sqlite3.Error as exc:
-                raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
+                raise self._failure(exc, "write to") from exc
         return changed
 
     def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
         try:
             return self._connect().execute(sql, tuple(params)).fetchall()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"read from {self.path} failed: {exc}") from exc
+            raise self._failure(exc, "read from") from exc
+
+    def check_writable(self, needed_bytes=0):
+        conn = self._connect()
+        if self._read_only_detail is not None:
+            raise StoreUnavailable("read_only", self._read_only_detail)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Taking the write lock succeeds on a read-only file in rollback-journal mode; a
+                # statement that needs a write transaction is refused there (and changes no row).
+                conn.execute("UPDATE meta SET data_version = data_version WHERE 0")
+            finally:
+                _roll_back(conn)
+        except sqlite3.Error as exc:
+            raise self._failure(exc, "cannot write to") from exc
+        room, limit = self._room()
+        if room < needed_bytes + MIN_ROOM:
+            raise StoreUnavailable(
+                "disk_full", f"{self.path}: {room} bytes left ({limit}), about "
+                f"{needed_bytes + MIN_ROOM} needed")
+
+    def write_problem(self):
+        if self._read_only_detail is not None:
+            return StoreUnavailable("read_only", self._read_only_detail)
+        # Opening a file that is already set up writes nothing, so ask the file system too.
+        if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
+            return StoreUnavailable("read_only", f"{self.path} is not writable by this process")
+        room, limit = self._room()
+        if room < MIN_ROOM:
+            return StoreUnavailable("disk_full", f"{self.path}: {room} bytes left ({limit})")
+        return None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -259,7 +403,8 @@ class SQLiteStore(TrackStore):
 
     # -- reads ----------------------------------------------------------------------------
     def ping(self):
-        self._query("SELECT 1")
+        # A read of a real table: "SELECT 1" would succeed on a locked or damaged file.
+        self._query("SELECT data_version FROM meta")
 
     def data_version(self):
         return self._query("SELECT data_version FROM meta")[0][0]
@@ -385,7 +530,47 @@ class SQLiteStore(TrackStore):
         return [dict(zip(keys, r)) for r in rows]
 
 
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code (extended codes keep it in the low byte)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """End a failed transaction; SQLite has already rolled back after a full disk or I/O error,
+    and a second error here must not hide the first one."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+def _table_columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+@functools.cache
+def _expected_columns() -> dict[str, set[str]]:
+    """The columns SCHEMA creates, read back from an in-memory database."""
+    memory = sqlite3.connect(":memory:")
+    try:
+        memory.executescript(SCHEMA)
+        return _table_columns(memory)
+    finally:
+        memory.close()
+
+
+def _os_failure(exc: OSError, action: str) -> StoreUnavailable:
+    detail = f"{action}: {exc}"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreUnavailable("read_only", detail, "The database folder cannot be created or "
+                                "written (read-only or not permitted).")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return StoreUnavailable("disk_full", detail)
+    return StoreUnavailable("unreachable", detail, "The database file cannot be opened.")
+
+
 def _join_artists(value):
-    if value is None:
+    if not isinstance(value, str):  # None, or NaN once pandas has seen a column of them
         return None
     return ";".join(json.loads(value))

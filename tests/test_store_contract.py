@@ -187,3 +187,43 @@ def test_a_new_embedded_database_opened_by_many_threads_at_once(tmp_path):
         for thread in threads:
             thread.join()
     assert errors == []
+
+
+def test_check_writable_passes_and_writes_nothing(track_store, real_tracks):
+    track_store.upsert_tracks(real_tracks[:10])
+    version, counts = track_store.data_version(), track_store.counts()
+    track_store.check_writable(needed_bytes=1024)
+    assert track_store.write_problem() is None
+    assert (track_store.data_version(), track_store.counts()) == (version, counts)
+
+
+def test_a_huge_import_is_refused_up_front(tmp_path):
+    target = open_store(str(tmp_path / "contract.sqlite3"))
+    with pytest.raises(StoreUnavailable) as failure:
+        target.check_writable(needed_bytes=1 << 62)  # more than any disk holds
+    assert failure.value.reason == "disk_full" and str(tmp_path) not in failure.value.message
+
+
+def test_tracks_without_artists_read_back(track_store, real_tracks):
+    # ReccoBeats or a hand-made file can give a track no artist; every reader must still work.
+    bare = [{key: value for key, value in track.items() if key not in ("artists", "artist_ids")}
+            for track in real_tracks[:3]]
+    track_store.upsert_tracks(bare)
+    frame = track_store.read_tracks_frame()
+    assert len(frame) == 3 and frame["artists"].isna().all()
+    assert sorted(track_store.get_tracks([t["id"] for t in bare])) == sorted(t["id"] for t in bare)
+
+
+@pytest.mark.parametrize("hostile", [{"$ne": None}, {"$gt": ""}, ["a"], 1])
+def test_mongodb_refuses_operators_where_keys_belong(hostile):
+    # No server is needed: the values are refused before any round trip, so nothing can reach a
+    # query as an operator even if a caller forgot to validate its input.
+    mongo = open_store("mongodb://127.0.0.1:1/plotify?serverSelectionTimeoutMS=200")
+    calls = [lambda: mongo.get_tracks([hostile]), lambda: mongo.get_playlist(hostile),
+             lambda: mongo.get_recommendations(hostile), lambda: mongo.get_artists([hostile]),
+             lambda: mongo.read_tracks_frame(dataset=hostile),
+             lambda: mongo.upsert_playlist({"id": hostile, "name": "x"})]
+    for call in calls:
+        with pytest.raises(TypeError, match="must be a string"):
+            call()
+    mongo.close()

@@ -35,11 +35,26 @@ export async function apiGet(path, params = {}, { signal } = {}) {
   }
   if (!response.ok) {
     const code = body?.error || `http_${response.status}`;
-    const message = body?.message || `The server answered ${response.status} ${response.statusText}.`;
+    let message = body?.message || `The server answered ${response.status} ${response.statusText}.`;
+    if (code === "store_unavailable") message = await storeProblem(message);
     throw new ApiError(response.status, code, message);
   }
   if (body === null) throw new ApiError(response.status, "bad_json", "The server sent something that is not JSON.");
   return body;
+}
+
+// /healthz sits beside the API root and names what is wrong with the database.
+const HEALTHZ = `${API_ROOT.replace(/\/api\/?$/, "")}/healthz`;
+
+/** The sentence /healthz gives for the database's problem (read-only, locked, full …), else fallback. */
+async function storeProblem(fallback) {
+  try {
+    const response = await fetch(HEALTHZ, { headers: { Accept: "application/json" } });
+    const health = await response.json();
+    return health?.store?.message || fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /** The Spotify web player address of a track. */
