@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 DEMO_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export DEMO_DATA_DIR
 
-.PHONY: run test setup python-env assets data models bench clean
+.PHONY: run test setup python-env assets data models bench hardening soak clean
 
 run: setup data models ## set up, load demo data and train models if missing, serve on 127.0.0.1:5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -54,6 +54,12 @@ models: data ## train the genre model and cluster the catalogue if models/ lacks
 
 bench: setup ## run the benchmarks and record their results under bench/results/
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+hardening: setup models ## the hardening campaigns at full size: faults and kills, API fuzz, hostile files, soak
+	@for name in faults fuzz hostile soak; do echo "== bench/bench_$$name.py"; $(BIN)/python bench/bench_$$name.py || exit 1; done
+
+soak: setup models ## 60 s of mixed load on gunicorn (production config); fails on any error
+	$(BIN)/python bench/bench_soak.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules static/dist static/css .pytest_cache test-artifacts

@@ -10,7 +10,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
-timeout = 60
+# The timeout also covers post_worker_init's warm-up (about 10 s idle, 30 s on a loaded machine).
+timeout = 120
 graceful_timeout = 20
 keepalive = 5
 # Import the code (pandas, scikit-learn, Flask) once in the master and share it with the workers.
@@ -19,6 +20,9 @@ keepalive = 5
 preload_app = True
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") else None
 errorlog = "-"
+# gunicorn 27 opens a control socket shared by every gunicorn of the same user by default: a second
+# instance takes it over and deletes it when it stops. Plotify does not use gunicornc.
+control_socket_disable = True
 
 
 def post_worker_init(worker):

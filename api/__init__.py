@@ -26,15 +26,29 @@ def warm_up(app) -> None:
 
     Failures are logged, not raised: a missing model or an empty store must not stop the server.
     """
+    import store
     from api.model import ModelMissing
     from store.base import StoreUnavailable
 
     with app.test_request_context("/api/tracks", headers={"Accept-Encoding": "gzip"}):
         try:
             app.full_dispatch_request()
+            datasets = [d["name"] for d in store.get_store().list_datasets()]
         except StoreUnavailable as exc:
             app.logger.warning("warm-up: store unavailable: %s", exc)
+            datasets = []
         try:
             app.extensions["model"].get()
         except ModelMissing as exc:
             app.logger.warning("warm-up: %s", exc)
+    # A labelled dataset's tracks document also takes seconds to build (4 s for the demo's, 14 s on
+    # a busy machine), and every worker thread asking for it meanwhile waits: under load that held
+    # a whole worker past its clients' timeouts (bench/bench_soak.py). A few are built here; the
+    # tracks cache keeps eight documents.
+    for name in datasets[:4]:
+        with app.test_request_context("/api/tracks", query_string={"dataset": name},
+                                      headers={"Accept-Encoding": "gzip"}):
+            try:
+                app.full_dispatch_request()
+            except StoreUnavailable as exc:
+                app.logger.warning("warm-up: store unavailable: %s", exc)

@@ -38,6 +38,7 @@ class Answers:
         self.size = size
         self._items: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._building = [threading.Lock() for _ in range(8)]
 
     def get(self, key):
         with self._lock:
@@ -52,6 +53,23 @@ class Answers:
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def get_or_build(self, key, build):
+        """The value of key, built by one thread at a time: the others asking meanwhile wait for it.
+
+        Without this, the first requests for a large document after a (re)start each build it at
+        once (the dataset tracks payload: seconds of CPU and a few hundred MB apiece), which under
+        load took longer than clients wait. The locks are striped by key, so unknown keys (an
+        unknown playlist is a 404, never stored) cannot make them grow.
+        """
+        value = self.get(key)
+        if value is None:
+            with self._building[hash(key) % len(self._building)]:
+                value = self.get(key)
+                if value is None:
+                    value = build()
+                    self.put(key, value)
+        return value
 
 
 class Catalogue:

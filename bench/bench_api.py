@@ -44,6 +44,21 @@ def wait_until_up(url: str, seconds: float = 180) -> None:
     raise RuntimeError(f"{url} did not come up in {seconds} s")
 
 
+def demo_store_env(work: str, models_dir: str, **extra: str) -> dict:
+    """The app's environment on a new SQLite store in work, loaded with the real demo data.
+
+    extra adds or overrides variables (INSTANCE_PATH, a SECRET_KEY …) for both the load and the
+    server started with the returned environment.
+    """
+    env = dict(os.environ, DATABASE=os.path.join(work, "bench.sqlite3"), MODELS_DIR=models_dir,
+               SECRET_KEY=os.urandom(16).hex(),
+               MONGODB_URI="", TF_CPP_MIN_LOG_LEVEL="3", DEMO_DATA_DIR=SHARED_DATA)
+    env.update(extra)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "etl", "demo"], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    return env
+
+
 def distinct_paths_script(directory: str, database: str, count: int = 40000) -> str:
     """A wrk Lua script asking to predict a different catalogue track on every request."""
     from store import open_store

@@ -313,3 +313,38 @@ def test_a_retrained_bundle_is_picked_up_without_a_restart(catalogue_db, trained
     stat = os.stat(bundle / "meta.json")
     os.utime(bundle / "meta.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert_error(client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}&top_k=4"), 503)
+
+
+def test_payload_cache_builds_each_document_once_under_concurrency():
+    """Threads asking for the same uncached document wait for one build instead of each building it."""
+    import threading
+    import time
+
+    from api.catalogue import Answers
+
+    cache, builds, results = Answers(size=4), [], []
+    start = threading.Barrier(8)
+
+    def build():
+        builds.append(threading.get_ident())
+        time.sleep(0.05)  # long enough that every thread arrives while the build runs
+        return {"document": len(builds)}
+
+    def ask():
+        start.wait()
+        results.append(cache.get_or_build(("tracks", "dataset:pop"), build))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1 and results == [{"document": 1}] * 8
+
+    def failing_build():
+        raise RuntimeError("store went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_build("other", failing_build)
+    assert cache.get("other") is None  # a failed build leaves nothing cached
+    assert cache.get_or_build("other", lambda: "built") == "built"
