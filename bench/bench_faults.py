@@ -15,7 +15,6 @@ from _common import DATASET_CSV, ROOT, record
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from etl.files import import_file  # noqa: E402
 from standin import FaultPlan, StandIn  # noqa: E402
 from standin.campaign import (  # noqa: E402
     CLIENT_TIMEOUT,
@@ -33,7 +32,6 @@ from standin.campaign import (  # noqa: E402
     timed_clean_run,
 )
 from standin.integrity import content_digest, duplicates, junk  # noqa: E402
-from store import open_store  # noqa: E402
 
 
 def fault_campaign(seeds: int, probability: float, work: Path) -> dict:
@@ -129,12 +127,14 @@ def live_kill_campaign(kills: int, work: Path) -> dict:
 
 def import_kill_campaign(trials: int, kills_per_trial: int, work: Path) -> dict:
     """kill -9 `flask etl import` of the 114k dataset, several times in a row, then finish."""
+    command = [["etl", "import", DATASET_CSV]]
     clean = str(work / "import-clean.sqlite3")
-    started = time.monotonic()
-    store = open_store(clean)
-    import_file(store, DATASET_CSV)
-    store.close()
-    duration = time.monotonic() - started
+    clean_env = dict(os.environ, DATABASE=clean, MONGODB_URI="",
+                     INSTANCE_PATH=str(work / "import-instance-clean"))
+    duration = timed_clean_run(command, clean_env)
+    # A run over rows already stored is the quickest an import gets (the second kill in a row
+    # meets one): kill moments are drawn inside it, so that nearly every kill lands mid-import.
+    quickest = timed_clean_run(command, clean_env)
     expected = content_digest(clean)
     chooser = random.Random(114)
     survived = missed = mismatches = hung = 0
@@ -142,8 +142,7 @@ def import_kill_campaign(trials: int, kills_per_trial: int, work: Path) -> dict:
         database = str(work / f"import-killed{trial}.sqlite3")
         env = dict(os.environ, DATABASE=database, MONGODB_URI="",
                    INSTANCE_PATH=str(work / f"import-instance{trial}"))
-        command = [["etl", "import", DATASET_CSV]]
-        killed = [kill_during(command, env, chooser.uniform(1.0, duration + 1.0))
+        killed = [kill_during(command, env, chooser.uniform(1.0, max(1.5, 0.95 * quickest)))
                   for _ in range(kills_per_trial)]
         try:
             complete(command, env)
@@ -159,7 +158,8 @@ def import_kill_campaign(trials: int, kills_per_trial: int, work: Path) -> dict:
     return {"trials": trials, "kills_per_trial": kills_per_trial,
             "kills_attempted": trials * kills_per_trial, "kills_survived": survived,
             "finished_before_kill": missed, "mismatches": mismatches, "reruns_hung": hung,
-            "clean_import_seconds": round(duration, 2), "rows": expected[0]}
+            "clean_import_seconds": round(duration, 2), "rerun_seconds": round(quickest, 2),
+            "rows": expected[0]}
 
 
 def main() -> None:
