@@ -117,12 +117,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench_api needs wrk (apt-get install wrk)")
     work = tempfile.mkdtemp(prefix="bench-api-")
-    env = dict(os.environ, DATABASE=os.path.join(work, "bench.sqlite3"), MODELS_DIR=models_dir,
-               SECRET_KEY=os.urandom(16).hex(),
-               MONGODB_URI="", TF_CPP_MIN_LOG_LEVEL="3", DEMO_DATA_DIR=SHARED_DATA)
+    env = demo_store_env(work, models_dir)
     python = sys.executable
-    subprocess.run([python, "-m", "flask", "--app", "app", "etl", "demo"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
     port, seed_port = free_port(), free_port()
     base, seed_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{seed_port}"
     log = open(os.path.join(work, "gunicorn.log"), "w")

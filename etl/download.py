@@ -26,6 +26,8 @@ from urllib.parse import unquote, urlparse
 import requests
 import urllib3
 
+from etl.settings import configured
+
 MAX_BYTES = 2 * 1024**3  # 2 GiB: far above any public track file, far below the disk
 MAX_SECONDS = 600.0  # 10 minutes: the demo files take seconds on any working connection
 TIMEOUT = (10, 60)  # connect, read (seconds between bytes); the total is MAX_SECONDS
@@ -51,17 +53,8 @@ def is_url(text: str) -> bool:
 
 def setting(name: str, default: float) -> float:
     """A positive number from the app config, the environment, or the default."""
-    value = None
-    try:
-        from flask import current_app, has_app_context
-
-        if has_app_context():
-            value = current_app.config.get(name)
-    except ImportError:  # used outside the app (scripts): the environment decides
-        pass
-    if value in (None, ""):
-        value = os.environ.get(name)
-    if value in (None, ""):
+    value = configured(name)
+    if value is None:
         return default
     try:
         number = float(value)

@@ -11,6 +11,7 @@ from typing import Callable
 
 import pandas as pd
 
+from etl.settings import configured
 from etl.shapes import KINDS, PITCH_CLASSES, Shape, custom_shape, detect_shape
 from store.base import TrackStore, chunked
 from store.records import AUDIO_FEATURES, TRACK_FIELDS, validate_frame
@@ -101,16 +102,8 @@ def check_regular_file(path: str) -> int:
 
 def max_file_bytes() -> int:
     """IMPORT_MAX_BYTES from the app config or the environment, else MAX_FILE_BYTES."""
-    value = None
-    try:
-        from flask import current_app, has_app_context
-
-        if has_app_context():
-            value = current_app.config.get("IMPORT_MAX_BYTES")
-    except ImportError:  # outside the app (scripts): the environment decides
-        pass
-    value = value or os.environ.get("IMPORT_MAX_BYTES")
-    if not value:
+    value = configured("IMPORT_MAX_BYTES")
+    if value is None:
         return MAX_FILE_BYTES
     try:
         return int(value)
