@@ -12,13 +12,24 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 DEMO_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export DEMO_DATA_DIR
 
-.PHONY: run test setup python-env assets data models bench hardening soak clean
+.PHONY: run test lint upgrade setup python-env assets data models bench hardening soak clean
 
 run: setup data models ## set up, load demo data and train models if missing, serve on 127.0.0.1:5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup ## set up and run the whole test suite
+test: setup lint ## set up, check the code's style, and run the whole test suite
 	$(BIN)/python -m pytest
+
+lint: python-env ## ruff: lint and format check (settings in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Every package moves to its newest release and is pinned there again (tools/pins.py); then the
+# whole suite runs: commit the new Pipfile only if it passes.
+upgrade: python-env ## upgrade every pinned package to its newest release, re-pin, run the tests
+	$(BIN)/python -m tools.pins upgrade
+	@touch $(VENV)/.installed
+	$(MAKE) test
 
 setup: python-env assets
 
@@ -39,11 +50,11 @@ $(VENV)/.installed: Pipfile $(TOOLS)/bin/pipenv
 assets: static/dist/.built ## front-end packages from npm, the Vite bundle and the compiled SCSS
 
 # Rebuilt only when the front end's sources or packages change.
-static/dist/.built: $(VENV)/.installed package.json package-lock.json vite.config.js frontend_build.py \
+static/dist/.built: $(VENV)/.installed package.json package-lock.json vite.config.js web/assets.py \
 		$(shell find frontend static/scss -type f 2>/dev/null)
 	npm ci --no-audit --no-fund
 	npm run build
-	$(BIN)/python frontend_build.py
+	$(BIN)/python -m web.assets
 	@touch $@
 
 data: python-env ## load the demo data if the store is empty
@@ -52,14 +63,17 @@ data: python-env ## load the demo data if the store is empty
 models: data ## train the genre model and cluster the catalogue if models/ lacks them
 	$(FLASK) ml train-missing
 
+# Benchmarks run as modules of the bench package, so they import the project and tests.support
+# from the checkout without editing sys.path.
 bench: setup ## run the benchmarks and record their results under bench/results/
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$script"; \
+		$(BIN)/python -m bench.$$name || exit 1; done
 
 hardening: setup models ## the hardening campaigns at full size: faults and kills, API fuzz, hostile files, soak
-	@for name in faults fuzz hostile soak; do echo "== bench/bench_$$name.py"; $(BIN)/python bench/bench_$$name.py || exit 1; done
+	@for name in faults fuzz hostile soak; do echo "== bench/bench_$$name.py"; $(BIN)/python -m bench.bench_$$name || exit 1; done
 
 soak: setup models ## 60 s of mixed load on gunicorn (production config); fails on any error
-	$(BIN)/python bench/bench_soak.py
+	$(BIN)/python -m bench.bench_soak
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules static/dist static/css .pytest_cache test-artifacts

@@ -1,4 +1,5 @@
 """Plotify's Flask application factory: configuration, the store, blueprints and CLI groups."""
+
 from __future__ import annotations
 
 import os
@@ -7,48 +8,28 @@ from dotenv import load_dotenv
 from flask import Flask, render_template, send_from_directory
 
 import api
-import security
 import store
-
-# Every variable the app reads, with its default; .env.example documents each one.
-DEFAULTS = {
-    "SECRET_KEY": "dev",
-    "MONGODB_URI": None,
-    "DATABASE": None,  # defaults to instance/plotify.sqlite3
-    "MODELS_DIR": None,  # defaults to models/ beside this file
-    "DEMO_DATA_DIR": None,  # local copies of the demo files instead of downloading them
-    "SPOTIFY_CLIENT_ID": None,
-    "SPOTIFY_CLIENT_SECRET": None,
-    "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:8888/callback",
-    "FEATURE_PROVIDERS": "spotify,reccobeats",
-    # Where live ETL sends requests; changed only to point at a stand-in server.
-    "SPOTIFY_API_BASE": "https://api.spotify.com",
-    "SPOTIFY_TOKEN_URL": "https://accounts.spotify.com/api/token",
-    "SPOTIFY_AUTHORIZE_URL": "https://accounts.spotify.com/authorize",
-    "RECCOBEATS_API_BASE": "https://api.reccobeats.com",
-    "ETL_HTTP_TIMEOUT": "10",
-    "ETL_HTTP_RETRIES": "4",
-    "ETL_MAX_RATE_LIMIT_WAIT": "300",
-    # Seconds a request waits for another process's lock on the embedded database before a 503.
-    "DATABASE_TIMEOUT": "30",
-}
+from web import security, settings
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; test_config overrides the environment."""
     # gunicorn does not read .env by itself, so the factory does (existing variables win).
     load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"))
+    # Every setting, from the environment or its default (web/settings.py lists them all).
+    config = {**settings.from_environment(), **(test_config or {})}
     # INSTANCE_PATH moves the database, downloads and token caches (tests use a temp folder).
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=os.path.abspath(instance_path) if instance_path else None)
-    for key, default in DEFAULTS.items():
-        app.config[key] = os.environ.get(key) or default
+    instance_path = config["INSTANCE_PATH"]
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+    )
+    app.config.update(config)
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(
-        app.instance_path, "plotify.sqlite3")
+        app.instance_path, "plotify.sqlite3"
+    )
     app.config["MODELS_DIR"] = app.config["MODELS_DIR"] or os.path.join(app.root_path, "models")
-    if test_config is not None:
-        app.config.update(test_config)
     try:
         os.makedirs(app.instance_path, exist_ok=True)
     except OSError as exc:
@@ -61,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     store.init_app(app)
     api.init_app(app)
     if app.debug:  # development: recompile static/scss whenever a stylesheet is requested
-        from frontend_build import install_sass_middleware
+        from web.assets import install_sass_middleware
 
         install_sass_middleware(app)
 
@@ -73,8 +54,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     def report(name):
         # The evaluation report (markdown and its PNGs) written by `flask ml report`;
         # send_from_directory refuses paths that leave the folder.
-        return send_from_directory(os.path.join(app.config["MODELS_DIR"], "report"), name,
-                                   mimetype="text/plain" if name.endswith(".md") else None)
+        return send_from_directory(
+            os.path.join(app.config["MODELS_DIR"], "report"),
+            name,
+            mimetype="text/plain" if name.endswith(".md") else None,
+        )
 
     from etl.cli import etl_cli
     from ml.cli import ml_cli
@@ -82,6 +66,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(etl_cli)
     app.cli.add_command(ml_cli)
     return app
-
-
-app = create_app()

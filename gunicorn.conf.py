@@ -1,15 +1,17 @@
-"""gunicorn settings for Plotify on a small machine (2 cores): `gunicorn -c gunicorn.conf.py 'app:create_app()'`."""
+"""gunicorn settings for Plotify on a small machine: `gunicorn -c gunicorn.conf.py 'app:create_app()'`."""
 import multiprocessing
 import os
+
+from web.settings import value
 
 # This file is read before the app is loaded: under gunicorn the app refuses a development SECRET_KEY.
 os.environ.setdefault("PLOTIFY_PRODUCTION", "1")
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+bind = value(os.environ, "GUNICORN_BIND")
 # One process per core; threads cover requests waiting on SQLite or the network.
-workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count(), 4)))
+workers = value(os.environ, "WEB_CONCURRENCY") or min(multiprocessing.cpu_count(), 4)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+threads = value(os.environ, "GUNICORN_THREADS")
 # The timeout also covers post_worker_init's warm-up (about 10 s idle, 30 s on a loaded machine).
 timeout = 120
 graceful_timeout = 20
@@ -18,7 +20,7 @@ keepalive = 5
 # Nothing that holds a connection or a thread pool is created at import: the store opens its
 # SQLite connection or MongoClient lazily per process, and TensorFlow starts only in a worker.
 preload_app = True
-accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") else None
+accesslog = "-" if value(os.environ, "GUNICORN_ACCESS_LOG") else None
 errorlog = "-"
 # gunicorn 27 opens a control socket shared by every gunicorn of the same user by default: a second
 # instance takes it over and deletes it when it stops. Plotify does not use gunicornc.

@@ -191,7 +191,8 @@ def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None)
     """Tracks from Spotify search (features through the ETL providers), or a 404/502 APIError."""
     from etl.auth import MissingCredentials
     from etl.calls import ApiError
-    from etl.live import LiveEtl, LiveEtlError, LiveSettings
+    from etl.lookup import TrackLookup
+    from web.settings import live_settings
 
     what = track_id or " – ".join(x for x in (artist, title) if x)
     config = current_app.config
@@ -199,20 +200,21 @@ def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None)
         raise not_found(f"no track matching {what!r} in the local catalogue (set SPOTIFY_CLIENT_ID "
                         "and SPOTIFY_CLIENT_SECRET to search Spotify too)")
     try:
-        settings = LiveSettings.from_config(config, current_app.instance_path, retries=1,
-                                            max_wait=5.0, user_auth=False)
-        etl = LiveEtl(store.get_store(), settings)
-    except (ValueError, LiveEtlError) as exc:  # e.g. ETL_HTTP_TIMEOUT=10s, unknown provider
+        # A person is waiting: one retry and a short rate-limit budget, as the app, not a user.
+        settings = live_settings(config, current_app.instance_path, retries=1, max_wait=5.0,
+                                 user_auth=False)
+        lookup = TrackLookup(store.get_store(), settings)
+    except ValueError as exc:  # e.g. ETL_HTTP_TIMEOUT=10s, unknown provider
         current_app.logger.error("live ETL settings: %s", exc)
         raise APIError(503, "spotify_misconfigured",
                        "The Spotify look-up is misconfigured on the server.") from None
     # Field filters keep Spotify's search precise; the text is passed as data, never as a query
     # language of ours.
-    query = track_id and f"track:{track_id}" or " ".join(
+    query = " ".join(
         part for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
         if part)
     try:
-        hits = etl.find_tracks(query, limit=10) if not track_id else etl.fetch_track(track_id)
+        hits = lookup.by_id(track_id) if track_id else lookup.search(query, limit=10)
     except MissingCredentials as exc:
         raise APIError(503, "spotify_unconfigured", str(exc)) from None
     except ApiError as exc:

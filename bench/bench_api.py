@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 
-from _common import DATASET_CSV, ROOT, SHARED_DATA, record
+from bench.common import DATASET_CSV, ROOT, SHARED_DATA, record
 
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONCURRENCY = 8
@@ -125,7 +125,7 @@ def main() -> None:
     server = start([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
                     f"127.0.0.1:{port}", "app:create_app()"], env, log)
     seed = start([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{seed_port}", "--workers", "2",
-                  "--chdir", os.path.join(ROOT, "bench"), "seed_way_app:app"], env, log)
+                  "--chdir", ROOT, "bench.seed_way_app:app"], env, log)
     try:
         wait_until_up(base + "/healthz")
         wait_until_up(seed_base + "/healthz")

@@ -1,43 +1,32 @@
 """Benchmark: API calls and wall time to load a 1,000-track playlist, against the seed app's way."""
+
 from __future__ import annotations
 
 import argparse
 import math
 import os
-import sys
 import tempfile
 import time
 import warnings
 
-from _common import ROOT, record
-
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-
-from etl import auth  # noqa: E402
-from etl.live import Console, LiveEtl, LiveSettings  # noqa: E402
-from etl.spotify import SpotifyApi, plain_session  # noqa: E402
-from etl.calls import CallGuard  # noqa: E402
-from standin import StandIn, load_catalog  # noqa: E402
-from store import open_store  # noqa: E402
+from bench.common import record
+from etl import auth
+from etl.calls import CallGuard
+from etl.runs import RunContext, load_playlist
+from etl.spotify import SpotifyApi, plain_session
+from store import open_store
+from tests.standin import StandIn, load_catalog
+from web.settings import live_settings
 
 BENCH_PLAYLIST_ID = "1000TracksBenchPlayl1s"
-PEOPLE = ["5x3jsdd20gyv86pg2naw63zwp", "1221063701", "kukulski.2", "1213961138", "1239315253",
-          "1256631666"]
-
-
-class QuietConsole(Console):
-    """Messages kept, progress bars not drawn (they would only time the terminal)."""
-
-    def say(self, message):
-        self.messages.append(message)
-
-    def progress(self, length, label):
-        import contextlib
-
-        return contextlib.nullcontext(self)
-
-    def advance(self, count):
-        pass
+PEOPLE = [
+    "5x3jsdd20gyv86pg2naw63zwp",
+    "1221063701",
+    "kukulski.2",
+    "1213961138",
+    "1239315253",
+    "1256631666",
+]
 
 
 def bench_tracks(n: int) -> list[str]:
@@ -46,8 +35,11 @@ def bench_tracks(n: int) -> list[str]:
     per_genre = math.ceil(n / len(catalog.genre_tracks))
     chosen: list[str] = []
     for genre in sorted(catalog.genre_tracks):
-        fresh = [t for t in dict.fromkeys(catalog.genre_tracks[genre])
-                 if t not in chosen and catalog.tracks[t]["duration_ms"] > 0]
+        fresh = [
+            t
+            for t in dict.fromkeys(catalog.genre_tracks[genre])
+            if t not in chosen and catalog.tracks[t]["duration_ms"] > 0
+        ]
         chosen += fresh[:per_genre]
     return chosen[:n]
 
@@ -64,9 +56,13 @@ def seed_way(server: StandIn, playlist_id: str) -> int:
     """
     settings = server.config()
     session = plain_session()
-    manager = auth.client_credentials(settings["SPOTIFY_CLIENT_ID"],
-                                      settings["SPOTIFY_CLIENT_SECRET"],
-                                      settings["SPOTIFY_TOKEN_URL"], session, 10)
+    manager = auth.client_credentials(
+        settings["SPOTIFY_CLIENT_ID"],
+        settings["SPOTIFY_CLIENT_SECRET"],
+        settings["SPOTIFY_TOKEN_URL"],
+        session,
+        10,
+    )
     api = SpotifyApi(manager, CallGuard(), server.url, session)
     ids, offset = [], 0
     while True:
@@ -99,10 +95,10 @@ def main() -> None:
     floor = math.ceil(n / 50) + math.ceil(n / 100) + new_artists
     with StandIn(catalog) as server, tempfile.TemporaryDirectory() as directory:
         target = open_store(os.path.join(directory, "bench.sqlite3"))
-        settings = LiveSettings.from_config(server.config(), directory)
+        settings = live_settings(server.config(), directory)
 
         started = time.perf_counter()
-        LiveEtl(target, settings, QuietConsole()).load_playlist(BENCH_PLAYLIST_ID)
+        load_playlist(RunContext(target, settings), BENCH_PLAYLIST_ID)
         ours_s = time.perf_counter() - started
         ours = dict(server.calls)
         ours_calls = server.spotify_calls()
@@ -110,7 +106,7 @@ def main() -> None:
 
         server.reset_calls()
         started = time.perf_counter()
-        LiveEtl(target, settings, QuietConsole()).load_playlist(BENCH_PLAYLIST_ID)
+        load_playlist(RunContext(target, settings), BENCH_PLAYLIST_ID)
         again_s = time.perf_counter() - started
         again_calls = sum(server.calls.values())
 
@@ -125,27 +121,42 @@ def main() -> None:
 
     profiles = ours.get("user", 0)
     results = {
-        "tracks": n, "distinct_artists": new_artists, "floor_calls": floor,
-        "ours": {"calls": ours_calls, "by_endpoint": ours, "seconds": ours_s,
-                 "calls_above_floor": ours_calls - floor, "profile_calls": profiles},
+        "tracks": n,
+        "distinct_artists": new_artists,
+        "floor_calls": floor,
+        "ours": {
+            "calls": ours_calls,
+            "by_endpoint": ours,
+            "seconds": ours_s,
+            "calls_above_floor": ours_calls - floor,
+            "profile_calls": profiles,
+        },
         "unchanged_rerun": {"requests": again_calls, "seconds": again_s},
         "seed_way": {"calls": seed_calls, "by_endpoint": seed, "seconds": seed_s},
         "call_ratio_seed_to_ours": seed_calls / ours_calls,
         "time_ratio_seed_to_ours": seed_s / ours_s,
     }
-    record("etl_live", results, [
-        ("playlist size", f"{n} tracks, {new_artists} distinct artists, 6 people"),
-        ("floor: ⌈n/50⌉ pages + ⌈n/100⌉ feature calls + 1 per new artist", f"{floor} calls"),
-        ("etl playlist (ours)",
-         f"{ours_calls} calls ({ours.get('playlist', 0)} playlist incl. first page, "
-         f"{ours.get('playlist_items', 0)} item pages, {ours.get('audio_features', 0)} "
-         f"feature, {ours.get('artist', 0)} artist, {profiles} profile), {ours_s:.2f} s"),
-        ("ours above the floor", f"{ours_calls - floor} (the people's profile calls)"),
-        ("re-run, same snapshot_id", f"{again_calls} request, {again_s:.3f} s"),
-        ("seed's way (track + audio-features per track, 0.1 s sleep; no genres, no people)",
-         f"{seed_calls} calls, {seed_s:.1f} s"),
-        ("seed ÷ ours", f"{seed_calls / ours_calls:.1f}× calls, {seed_s / ours_s:.0f}× time"),
-    ])
+    record(
+        "etl_live",
+        results,
+        [
+            ("playlist size", f"{n} tracks, {new_artists} distinct artists, 6 people"),
+            ("floor: ⌈n/50⌉ pages + ⌈n/100⌉ feature calls + 1 per new artist", f"{floor} calls"),
+            (
+                "etl playlist (ours)",
+                f"{ours_calls} calls ({ours.get('playlist', 0)} playlist incl. first page, "
+                f"{ours.get('playlist_items', 0)} item pages, {ours.get('audio_features', 0)} "
+                f"feature, {ours.get('artist', 0)} artist, {profiles} profile), {ours_s:.2f} s",
+            ),
+            ("ours above the floor", f"{ours_calls - floor} (the people's profile calls)"),
+            ("re-run, same snapshot_id", f"{again_calls} request, {again_s:.3f} s"),
+            (
+                "seed's way (track + audio-features per track, 0.1 s sleep; no genres, no people)",
+                f"{seed_calls} calls, {seed_s:.1f} s",
+            ),
+            ("seed ÷ ours", f"{seed_calls / ours_calls:.1f}× calls, {seed_s / ours_s:.0f}× time"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Benchmark: fault-injection and kill -9 campaigns for the live ETL and `etl import`."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,17 +7,13 @@ import collections
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import DATASET_CSV, ROOT, record
-
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-
-from standin import FaultPlan, StandIn  # noqa: E402
-from standin.campaign import (  # noqa: E402
+from bench.common import DATASET_CSV, record
+from tests.standin import FaultPlan, StandIn
+from tests.standin.campaign import (
     CLIENT_TIMEOUT,
     LIVE_COMMANDS,
     PASSING_KINDS,
@@ -31,7 +28,7 @@ from standin.campaign import (  # noqa: E402
     run_to_completion,
     timed_clean_run,
 )
-from standin.integrity import content_digest, duplicates, junk  # noqa: E402
+from tests.standin.integrity import content_digest, duplicates, junk
 
 
 def fault_campaign(seeds: int, probability: float, work: Path) -> dict:
@@ -44,11 +41,18 @@ def fault_campaign(seeds: int, probability: float, work: Path) -> dict:
         for seed in range(seeds):
             world = seed % len(RESTRICTED_WORLDS)
             if world not in references:
-                references[world] = reference_digest(standin, RESTRICTED_WORLDS[world],
-                                                     work / f"reference{world}")
+                references[world] = reference_digest(
+                    standin, RESTRICTED_WORLDS[world], work / f"reference{world}"
+                )
             restrict(standin, RESTRICTED_WORLDS[world])
-            plan = FaultPlan(seed, probability, kinds=PASSING_KINDS, only=STOPPING_ONLY,
-                             retry_after=0.05, timeout_delay=CLIENT_TIMEOUT * 3)
+            plan = FaultPlan(
+                seed,
+                probability,
+                kinds=PASSING_KINDS,
+                only=STOPPING_ONLY,
+                retry_after=0.05,
+                timeout_delay=CLIENT_TIMEOUT * 3,
+            )
             directory = work / f"faults{seed}"
             directory.mkdir()
             database = str(directory / "store.sqlite3")
@@ -62,10 +66,18 @@ def fault_campaign(seeds: int, probability: float, work: Path) -> dict:
             problems = junk(database) + [k for k, v in duplicates(database).items() if v]
             if content_digest(database) != references[world] or problems:
                 mismatches += 1
-    return {"seeds": seeds, "probability": probability, "runs": runs, "completed": completed,
-            "stopped_with_message": stopped, "stops_by_kind": dict(stop_kinds),
-            "attempts_per_seed": attempts_per_seed, "faults_injected": dict(injected),
-            "faults_total": sum(injected.values()), "mismatches": mismatches}
+    return {
+        "seeds": seeds,
+        "probability": probability,
+        "runs": runs,
+        "completed": completed,
+        "stopped_with_message": stopped,
+        "stops_by_kind": dict(stop_kinds),
+        "attempts_per_seed": attempts_per_seed,
+        "faults_injected": dict(injected),
+        "faults_total": sum(injected.values()),
+        "mismatches": mismatches,
+    }
 
 
 def null_campaign(seeds: int, probability: float, work: Path) -> dict:
@@ -88,13 +100,22 @@ def null_campaign(seeds: int, probability: float, work: Path) -> dict:
                 crashed += 1
             finally:
                 standin.plan = None
-            nulls.update(f"{endpoint} {what}" for (endpoint, what), n in standin.nulls.items()
-                         for _ in range(n))
+            nulls.update(
+                f"{endpoint} {what}"
+                for (endpoint, what), n in standin.nulls.items()
+                for _ in range(n)
+            )
             junk_found += bool(junk(database) or any(duplicates(database).values()))
-    return {"seeds": seeds, "probability": probability, "completed": completed,
-            "crashed": crashed, "nulls_injected": dict(nulls),
-            "nulls_total": sum(nulls.values()), "runs_with_junk": junk_found,
-            "nulls_skipped_and_reported": reported}
+    return {
+        "seeds": seeds,
+        "probability": probability,
+        "completed": completed,
+        "crashed": crashed,
+        "nulls_injected": dict(nulls),
+        "nulls_total": sum(nulls.values()),
+        "runs_with_junk": junk_found,
+        "nulls_skipped_and_reported": reported,
+    }
 
 
 def live_kill_campaign(kills: int, work: Path) -> dict:
@@ -104,8 +125,9 @@ def live_kill_campaign(kills: int, work: Path) -> dict:
     moments = []
     with StandIn() as standin:
         clean = str(work / "live-clean.sqlite3")
-        duration = timed_clean_run(LIVE_COMMANDS, cli_environment(standin, clean,
-                                                                  str(work / "live-clean")))
+        duration = timed_clean_run(
+            LIVE_COMMANDS, cli_environment(standin, clean, str(work / "live-clean"))
+        )
         expected = content_digest(clean)
         for trial in range(kills):
             database = str(work / f"live-killed{trial}.sqlite3")
@@ -115,22 +137,31 @@ def live_kill_campaign(kills: int, work: Path) -> dict:
             killed = kill_during(LIVE_COMMANDS, env, moment)
             standin.release()
             complete(LIVE_COMMANDS, env)
-            same = content_digest(database) == expected and not any(
-                duplicates(database).values())
+            same = content_digest(database) == expected and not any(duplicates(database).values())
             mismatches += not same
             survived += killed and same
             missed += not killed
-    return {"kills_attempted": kills, "kills_survived": survived, "finished_before_kill": missed,
-            "mismatches": mismatches, "clean_run_seconds": round(duration, 2),
-            "kill_moments_s": moments, "rows": expected[0]}
+    return {
+        "kills_attempted": kills,
+        "kills_survived": survived,
+        "finished_before_kill": missed,
+        "mismatches": mismatches,
+        "clean_run_seconds": round(duration, 2),
+        "kill_moments_s": moments,
+        "rows": expected[0],
+    }
 
 
 def import_kill_campaign(trials: int, kills_per_trial: int, work: Path) -> dict:
     """kill -9 `flask etl import` of the 114k dataset, several times in a row, then finish."""
     command = [["etl", "import", DATASET_CSV]]
     clean = str(work / "import-clean.sqlite3")
-    clean_env = dict(os.environ, DATABASE=clean, MONGODB_URI="",
-                     INSTANCE_PATH=str(work / "import-instance-clean"))
+    clean_env = dict(
+        os.environ,
+        DATABASE=clean,
+        MONGODB_URI="",
+        INSTANCE_PATH=str(work / "import-instance-clean"),
+    )
     duration = timed_clean_run(command, clean_env)
     # A run over rows already stored is the quickest an import gets (the second kill in a row
     # meets one): kill moments are drawn inside it, so that nearly every kill lands mid-import.
@@ -140,10 +171,16 @@ def import_kill_campaign(trials: int, kills_per_trial: int, work: Path) -> dict:
     survived = missed = mismatches = hung = 0
     for trial in range(trials):
         database = str(work / f"import-killed{trial}.sqlite3")
-        env = dict(os.environ, DATABASE=database, MONGODB_URI="",
-                   INSTANCE_PATH=str(work / f"import-instance{trial}"))
-        killed = [kill_during(command, env, chooser.uniform(1.0, max(1.5, 0.95 * quickest)))
-                  for _ in range(kills_per_trial)]
+        env = dict(
+            os.environ,
+            DATABASE=database,
+            MONGODB_URI="",
+            INSTANCE_PATH=str(work / f"import-instance{trial}"),
+        )
+        killed = [
+            kill_during(command, env, chooser.uniform(1.0, max(1.5, 0.95 * quickest)))
+            for _ in range(kills_per_trial)
+        ]
         try:
             complete(command, env)
         except subprocess.TimeoutExpired:
@@ -155,11 +192,18 @@ def import_kill_campaign(trials: int, kills_per_trial: int, work: Path) -> dict:
         mismatches += not same
         survived += sum(killed) if same else 0
         missed += kills_per_trial - sum(killed)
-    return {"trials": trials, "kills_per_trial": kills_per_trial,
-            "kills_attempted": trials * kills_per_trial, "kills_survived": survived,
-            "finished_before_kill": missed, "mismatches": mismatches, "reruns_hung": hung,
-            "clean_import_seconds": round(duration, 2), "rerun_seconds": round(quickest, 2),
-            "rows": expected[0]}
+    return {
+        "trials": trials,
+        "kills_per_trial": kills_per_trial,
+        "kills_attempted": trials * kills_per_trial,
+        "kills_survived": survived,
+        "finished_before_kill": missed,
+        "mismatches": mismatches,
+        "reruns_hung": hung,
+        "clean_import_seconds": round(duration, 2),
+        "rerun_seconds": round(quickest, 2),
+        "rows": expected[0],
+    }
 
 
 def main() -> None:
@@ -177,34 +221,56 @@ def main() -> None:
         faults = fault_campaign(options.seeds, options.probability, work)
         nulls = null_campaign(options.null_seeds, 0.15, work)
         live = live_kill_campaign(options.live_kills, work)
-        imports = import_kill_campaign(options.import_trials, options.import_kills_per_trial,
-                                       work)
+        imports = import_kill_campaign(options.import_trials, options.import_kills_per_trial, work)
         seconds = time.monotonic() - started
-    results = {"faults": faults, "nulls": nulls, "live_kills": live, "import_kills": imports,
-               "seconds": round(seconds, 1)}
+    results = {
+        "faults": faults,
+        "nulls": nulls,
+        "live_kills": live,
+        "import_kills": imports,
+        "seconds": round(seconds, 1),
+    }
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(faults["faults_injected"].items()))
     table = [
-        ("live ETL fault campaign", f"{faults['seeds']} seeds (p={faults['probability']} per "
-                                    f"call), restricted worlds {len(RESTRICTED_WORLDS)}"),
+        (
+            "live ETL fault campaign",
+            f"{faults['seeds']} seeds (p={faults['probability']} per "
+            f"call), restricted worlds {len(RESTRICTED_WORLDS)}",
+        ),
         ("faults injected", f"{faults['faults_total']} ({kinds})"),
-        ("runs", f"{faults['runs']}: {faults['completed']} completed, "
-                 f"{faults['stopped_with_message']} stopped with a clear message "
-                 f"({', '.join(f'{k} {n}' for k, n in sorted(faults['stops_by_kind'].items()))})"),
-        ("runs to converge per seed", f"max {max(faults['attempts_per_seed'])}, mean "
-                                      f"{sum(faults['attempts_per_seed']) / faults['seeds']:.1f}"),
+        (
+            "runs",
+            f"{faults['runs']}: {faults['completed']} completed, "
+            f"{faults['stopped_with_message']} stopped with a clear message "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(faults['stops_by_kind'].items()))})",
+        ),
+        (
+            "runs to converge per seed",
+            f"max {max(faults['attempts_per_seed'])}, mean "
+            f"{sum(faults['attempts_per_seed']) / faults['seeds']:.1f}",
+        ),
         ("content mismatches after re-runs", str(faults["mismatches"])),
-        ("null campaign", f"{nulls['seeds']} runs, {nulls['nulls_total']} nulls injected, "
-                          f"{nulls['completed']} completed, {nulls['crashed']} crashed, "
-                          f"{nulls['nulls_skipped_and_reported']} skipped and reported, "
-                          f"{nulls['runs_with_junk']} runs with junk"),
-        ("live ETL kill -9 (CLI)", f"{live['kills_survived']} of {live['kills_attempted']} "
-                                   f"survived, {live['finished_before_kill']} finished first, "
-                                   f"{live['mismatches']} mismatches"),
-        ("import kill -9 (114k)", f"{imports['kills_survived']} of {imports['kills_attempted']} "
-                                  f"survived ({imports['kills_per_trial']} in a row per trial), "
-                                  f"{imports['finished_before_kill']} finished first, "
-                                  f"{imports['mismatches']} mismatches, "
-                                  f"{imports['reruns_hung']} re-runs hung (> 300 s)"),
+        (
+            "null campaign",
+            f"{nulls['seeds']} runs, {nulls['nulls_total']} nulls injected, "
+            f"{nulls['completed']} completed, {nulls['crashed']} crashed, "
+            f"{nulls['nulls_skipped_and_reported']} skipped and reported, "
+            f"{nulls['runs_with_junk']} runs with junk",
+        ),
+        (
+            "live ETL kill -9 (CLI)",
+            f"{live['kills_survived']} of {live['kills_attempted']} "
+            f"survived, {live['finished_before_kill']} finished first, "
+            f"{live['mismatches']} mismatches",
+        ),
+        (
+            "import kill -9 (114k)",
+            f"{imports['kills_survived']} of {imports['kills_attempted']} "
+            f"survived ({imports['kills_per_trial']} in a row per trial), "
+            f"{imports['finished_before_kill']} finished first, "
+            f"{imports['mismatches']} mismatches, "
+            f"{imports['reruns_hung']} re-runs hung (> 300 s)",
+        ),
         ("wall time", f"{seconds:.0f} s"),
     ]
     record("faults", results, table)

@@ -1,11 +1,14 @@
-"""Scatter-plot benchmark in headless Chromium: the page's canvas renderer beside the seed's one-SVG-circle-per-track.
+"""Scatter-plot benchmark in headless Chromium: canvas renderer vs the seed's SVG circle per track.
 
-For the Plotify playlist, 10k and 100k tracks it times, in the same browser run, data arrival (parsed JSON in hand)
-→ first full paint, and one hover look-up (pointer position → nearest track → tooltip text). Results go to
-bench/results/frontend.json and frontend.md. Needs `npm run build` (static/dist/bench.js) and a filled store.
+The page's canvas renderer is set beside the seed's one-SVG-circle-per-track. For the Plotify
+playlist, 10k and 100k tracks it times, in the same browser run, data arrival (parsed JSON in
+hand) → first full paint, and one hover look-up (pointer position → nearest track → tooltip
+text). Results go to bench/results/frontend.json and frontend.md. Needs `npm run build`
+(static/dist/bench.js) and a filled store.
 
     .venv/bin/python bench/bench_frontend.py [--database instance/plotify.sqlite3] [--runs 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,30 +18,38 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import threading
 import time
 
-from _common import ROOT, save_results  # noqa: E402  (also puts the project on sys.path)
+from bench.common import ROOT, save_results
+
 PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NUMERIC_JITTER = ("danceability", "energy")
 GOALS = {"draw_ms_100k": 500.0, "hover_ms": 16.0}
 
 BENCH_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Plotify scatter benchmark</title>
 <style>body{margin:0;background:#191414;color:#fff;font:12px sans-serif}
-#stage{position:relative}.scatter-stage{position:relative}.scatter-stage svg,.scatter-stage canvas{position:absolute;left:0;top:0}</style>
+#stage{position:relative}.scatter-stage{position:relative}\
+.scatter-stage svg,.scatter-stage canvas{position:absolute;left:0;top:0}</style>
 <script type="module" src="dist/bench.js"></script></head>
 <body><div id="stage"></div><div id="tooltip"></div></body></html>
 """
 
 
 def fetch_payloads(database: str | None) -> dict[str, dict]:
-    """The API's own /api/tracks payloads: the playlist, and the catalogue cut to 10k / padded to 100k."""
+    """The API's own /api/tracks payloads: the playlist, and the catalogue cut to 10k / padded
+    to 100k."""
     from app import create_app
 
     config = {"TESTING": True}
@@ -49,7 +60,9 @@ def fetch_payloads(database: str | None) -> dict[str, dict]:
     playlist = client.get(f"/api/tracks?playlist={PLAYLIST_ID}")
     catalogue = client.get("/api/tracks")
     if playlist.status_code != 200 or catalogue.status_code != 200:
-        raise SystemExit(f"the API answered {playlist.status_code}/{catalogue.status_code}: is the store filled?")
+        raise SystemExit(
+            f"the API answered {playlist.status_code}/{catalogue.status_code}: is the store filled?"
+        )
     playlist_payload = playlist.get_json()
     people = client.get("/api/playlists").get_json()["playlists"]
     playlist_payload["people"] = next((p["people"] for p in people if p["id"] == PLAYLIST_ID), [])
@@ -62,18 +75,23 @@ def fetch_payloads(database: str | None) -> dict[str, dict]:
 
 
 def resize(payload: dict, size: int) -> dict:
-    """The first `size` tracks, or all of them plus jittered copies (distinct points) up to `size`."""
+    """The first `size` tracks, or all of them plus jittered copies (distinct points) up to
+    `size`."""
     columns = payload["columns"]
     count = payload["count"]
     rng = random.Random(7)
-    picks = list(range(min(size, count))) + [rng.randrange(count) for _ in range(max(0, size - count))]
+    picks = list(range(min(size, count))) + [
+        rng.randrange(count) for _ in range(max(0, size - count))
+    ]
     resized = {name: [values[i] for i in picks] for name, values in columns.items()}
     for name in NUMERIC_JITTER:
         values = resized[name]
         for position in range(count, len(picks)):
             if values[position] is not None:
                 values[position] = min(1.0, max(0.0, values[position] + rng.uniform(-0.01, 0.01)))
-    resized["id"] = [f"{track_id}-{n}" if n >= count else track_id for n, track_id in enumerate(resized["id"])]
+    resized["id"] = [
+        f"{track_id}-{n}" if n >= count else track_id for n, track_id in enumerate(resized["id"])
+    ]
     return {**payload, "count": len(picks), "columns": resized}
 
 
@@ -90,14 +108,17 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def median_run(runs: list[dict]) -> dict:
-    """The run with the median first-full-draw time (so every number in a row comes from one run)."""
+    """The run with the median first-full-draw time (so every number in a row comes from one
+    run)."""
     ordered = sorted(runs, key=lambda r: r["first_full_draw_ms"])
     return ordered[len(ordered) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="SQLite store to read (default: the app's instance/plotify.sqlite3)")
+    parser.add_argument(
+        "--database", help="SQLite store to read (default: the app's instance/plotify.sqlite3)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--hovers", type=int, default=500)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
@@ -121,27 +142,49 @@ def main(argv: list[str] | None = None) -> int:
         server, base = serve(folder)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(
+                    executable_path=args.chromium, args=CHROMIUM_ARGS
+                )
                 version = browser.version
                 for name in payloads:
                     for kind in ("canvas", "svg"):
                         runs = []
                         for _ in range(args.runs):
-                            # A fresh page per run: no warm caches or leftover DOM from the previous renderer.
+                            # A fresh page per run: no warm caches or leftover DOM from the
+                            # previous renderer.
                             page = browser.new_page(viewport={"width": 1280, "height": 900})
                             page.goto(f"{base}/bench.html")
-                            page.wait_for_function("window.plotifyBench && window.plotifyBench.ready")
-                            runs.append(page.evaluate(
-                                "([kind, url, options]) => window.plotifyBench.run(kind, url, options)",
-                                [kind, f"{name}.json", {"xName": "danceability", "yName": "energy",
-                                                        "hovers": args.hovers}]))
+                            page.wait_for_function(
+                                "window.plotifyBench && window.plotifyBench.ready"
+                            )
+                            runs.append(
+                                page.evaluate(
+                                    "([kind, url, options]) => "
+                                    "window.plotifyBench.run(kind, url, options)",
+                                    [
+                                        kind,
+                                        f"{name}.json",
+                                        {
+                                            "xName": "danceability",
+                                            "yName": "energy",
+                                            "hovers": args.hovers,
+                                        },
+                                    ],
+                                )
+                            )
                             page.close()
                         best = median_run(runs)
-                        best["first_full_draw_ms_runs"] = [round(r["first_full_draw_ms"], 1) for r in runs]
+                        best["first_full_draw_ms_runs"] = [
+                            round(r["first_full_draw_ms"], 1) for r in runs
+                        ]
                         results.setdefault(name, {})[kind] = best
-                        print(f"{name:>7} {kind:>6}: {best['points']:>7,} points, first full draw "
-                              f"{best['first_full_draw_ms']:8.1f} ms, hover mean {best['hover']['mean_ms']:.3f} ms "
-                              f"p95 {best['hover']['p95_ms']:.1f} ms", flush=True)
+                        print(
+                            f"{name:>7} {kind:>6}: {best['points']:>7,} points, first full draw "
+                            f"{best['first_full_draw_ms']:8.1f} ms, "
+                            f"hover mean {best['hover']['mean_ms']:.3f} ms "
+                            f"p95 {best['hover']['p95_ms']:.1f} ms",
+                            flush=True,
+                        )
                 browser.close()
         finally:
             server.shutdown()
@@ -149,16 +192,32 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "bench/bench_frontend.py",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "chromium": version,
-                    "flags": CHROMIUM_ARGS},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "chromium": version,
+            "flags": CHROMIUM_ARGS,
+        },
         "method": {
-            "data_arrival": "parsed /api/tracks JSON in hand inside the page (fetch + json() not timed)",
-            "first_full_draw": "arrival → typed arrays + colour coding + scales + every mark drawn + the browser's next paint",
-            "hover": "one look-up: pointer position → nearest visible track (canvas: d3 quadtree; svg: the "
-                     "browser's elementFromPoint hit test) → tooltip text set; median/p95/max over random positions",
-            "hover_index_build_ms": "canvas only: building the quadtree, done once after each axis/visibility change",
-            "sizes": "plotify = the Plotify playlist; 10k = first 10,000 catalogue tracks; 100k = the catalogue plus "
-                     "jittered copies of random tracks up to 100,000",
+            "data_arrival": (
+                "parsed /api/tracks JSON in hand inside the page (fetch + json() not timed)"
+            ),
+            "first_full_draw": (
+                "arrival → typed arrays + colour coding + scales + every mark drawn + "
+                "the browser's next paint"
+            ),
+            "hover": (
+                "one look-up: pointer position → nearest visible track (canvas: d3 quadtree; "
+                "svg: the browser's elementFromPoint hit test) → tooltip text set; "
+                "median/p95/max over random positions"
+            ),
+            "hover_index_build_ms": (
+                "canvas only: building the quadtree, done once after each axis/visibility change"
+            ),
+            "sizes": (
+                "plotify = the Plotify playlist; 10k = first 10,000 catalogue tracks; "
+                "100k = the catalogue plus jittered copies of random tracks up to 100,000"
+            ),
             "runs": args.runs,
             "axes": "danceability × energy",
         },
@@ -174,38 +233,63 @@ def markdown(report: dict) -> str:
     lines = [
         "# Scatter plot: canvas renderer vs one SVG circle per track",
         "",
-        f"Run {report['when']} on {report['machine']['platform']} ({report['machine']['cpus']} CPUs), "
-        f"headless Chromium {report['machine']['chromium']} with `--disable-gpu` (software raster), "
-        f"median of {report['method']['runs']} runs by first-full-draw time. Produced by `bench/bench_frontend.py`.",
+        f"Run {report['when']} on {report['machine']['platform']} "
+        f"({report['machine']['cpus']} CPUs), "
+        f"headless Chromium {report['machine']['chromium']} "
+        "with `--disable-gpu` (software raster), "
+        f"median of {report['method']['runs']} runs by first-full-draw time. "
+        "Produced by `bench/bench_frontend.py`.",
         "",
-        "| data | points | renderer | first full draw (ms) | all runs (ms) | draw call (ms) | hover mean (ms) | hover p95 (ms) | hover max (ms) | quadtree build (ms) |",
+        "| data | points | renderer | first full draw (ms) | all runs (ms) | draw call (ms) "
+        "| hover mean (ms) | hover p95 (ms) | hover max (ms) | quadtree build (ms) |",
         "|---|---:|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for name, kinds in report["results"].items():
         for kind, r in kinds.items():
             index_build = f"{r['hover_index_build_ms']:.1f}" if "hover_index_build_ms" in r else "—"
             lines.append(
-                f"| {name} | {r['points']:,} | {'canvas (app)' if kind == 'canvas' else 'SVG (seed)'} | "
-                f"{r['first_full_draw_ms']:.1f} | {', '.join(str(v) for v in r['first_full_draw_ms_runs'])} | "
+                f"| {name} | {r['points']:,} | "
+                f"{'canvas (app)' if kind == 'canvas' else 'SVG (seed)'} | "
+                f"{r['first_full_draw_ms']:.1f} | "
+                f"{', '.join(str(v) for v in r['first_full_draw_ms_runs'])} | "
                 f"{r['draw_ms']:.1f} | {r['hover']['mean_ms']:.3f} | "
-                f"{r['hover']['p95_ms']:.1f} | {r['hover']['max_ms']:.1f} | {index_build} |")
+                f"{r['hover']['p95_ms']:.1f} | {r['hover']['max_ms']:.1f} | {index_build} |"
+            )
     lines += ["", "Ratios (SVG ÷ canvas) in the same run:", ""]
     for name, kinds in report["results"].items():
         if "canvas" in kinds and "svg" in kinds:
             c, s = kinds["canvas"], kinds["svg"]
-            lines.append(f"- {name}: first full draw ×{s['first_full_draw_ms'] / max(c['first_full_draw_ms'], 1e-9):.1f}, "
-                         f"hover mean ×{s['hover']['mean_ms'] / max(c['hover']['mean_ms'], 1e-6):.0f}")
+            lines.append(
+                f"- {name}: first full draw "
+                f"×{s['first_full_draw_ms'] / max(c['first_full_draw_ms'], 1e-9):.1f}, "
+                f"hover mean ×{s['hover']['mean_ms'] / max(c['hover']['mean_ms'], 1e-6):.0f}"
+            )
     big = report["results"].get("100k", {}).get("canvas")
     if big:
-        lines += ["", f"Goals: 100k points drawn ≤ {GOALS['draw_ms_100k']:.0f} ms → {big['first_full_draw_ms']:.0f} ms "
-                  f"({'met' if big['first_full_draw_ms'] <= GOALS['draw_ms_100k'] else 'missed'}); hover ≤ "
-                  f"{GOALS['hover_ms']:.0f} ms → p95 {big['hover']['p95_ms']:.2f} ms "
-                  f"({'met' if big['hover']['p95_ms'] <= GOALS['hover_ms'] else 'missed'})."]
-    lines += ["", "Notes: `performance.now()` is coarsened to 0.1 ms in the browser, so per-hover p95 is a bound and the "
-              "mean is taken over the whole loop of look-ups. The quadtree is built in idle time right after the first "
-              "paint (requestIdleCallback), not before it; a hover before it is ready builds it on the spot. "
-              "Timings are from a shared 2-CPU machine; see `all runs` for the spread.", ""]
-    lines += ["Method: " + "; ".join(f"**{k}**: {v}" for k, v in report["method"].items() if k != "runs"), ""]
+        lines += [
+            "",
+            f"Goals: 100k points drawn ≤ {GOALS['draw_ms_100k']:.0f} ms "
+            f"→ {big['first_full_draw_ms']:.0f} ms "
+            f"({'met' if big['first_full_draw_ms'] <= GOALS['draw_ms_100k'] else 'missed'}); "
+            "hover ≤ "
+            f"{GOALS['hover_ms']:.0f} ms → p95 {big['hover']['p95_ms']:.2f} ms "
+            f"({'met' if big['hover']['p95_ms'] <= GOALS['hover_ms'] else 'missed'}).",
+        ]
+    lines += [
+        "",
+        "Notes: `performance.now()` is coarsened to 0.1 ms in the browser, "
+        "so per-hover p95 is a bound and the "
+        "mean is taken over the whole loop of look-ups. "
+        "The quadtree is built in idle time right after the first "
+        "paint (requestIdleCallback), not before it; "
+        "a hover before it is ready builds it on the spot. "
+        "Timings are from a shared 2-CPU machine; see `all runs` for the spread.",
+        "",
+    ]
+    lines += [
+        "Method: " + "; ".join(f"**{k}**: {v}" for k, v in report["method"].items() if k != "runs"),
+        "",
+    ]
     return "\n".join(lines)
 
 

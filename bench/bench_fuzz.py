@@ -1,4 +1,6 @@
-"""Benchmark: schemathesis fuzzing of every API operation at a larger case count than CI, on the real data.
+"""Benchmark: schemathesis fuzzing of every API operation at a larger case count than CI.
+
+It runs on the real data.
 
 Loads the demo data (../shared/data) into a temporary embedded store, serves the app in-process
 (WSGI) with the trained model in models/ (or MODELS_DIR), and runs the same derandomized fuzz
@@ -6,6 +8,7 @@ as tests/test_fuzz_api.py with FUZZ_BENCH_EXAMPLES cases per operation and gener
 (default 300). Records cases, responses >= 500, check failures, and the time per case against a
 plain /healthz request measured in the same run.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,9 +18,8 @@ import tempfile
 import time
 from collections import Counter
 
-from _common import ROOT, record
+from bench.common import ROOT, record
 
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_BENCH_EXAMPLES", "300"))
@@ -26,8 +28,8 @@ HEALTHZ_REQUESTS = 500
 
 def main() -> None:
     from store import open_store
-    from test_fuzz_api import CASES, fuzz_operation, load_schema
-    from testsupport import import_demo, make_app
+    from tests.support import import_demo, make_app
+    from tests.test_fuzz_api import CASES, fuzz_operation, load_schema
 
     # Without the model every predict is a (documented) 503 and its code goes unfuzzed.
     models = os.environ.get("MODELS_DIR") or os.path.join(ROOT, "models")
@@ -57,9 +59,14 @@ def main() -> None:
             before = tally["cases"]
             try:
                 fuzz_operation(schema, method, path, mode, MAX_EXAMPLES, tally)
-            except Exception as exc:  # a check failure: record it and go on with the others
-                failures.append({"operation": f"{method} {path}", "mode": mode.value,
-                                 "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            except Exception as exc:  # noqa: BLE001 - a check failure: record it and go on with the others
+                failures.append(
+                    {
+                        "operation": f"{method} {path}",
+                        "mode": mode.value,
+                        "error": f"{type(exc).__name__}: {str(exc)[:500]}",
+                    }
+                )
             per_run[f"{method} {path} {mode.value}"] = tally["cases"] - before
         seconds = time.perf_counter() - started
         app.extensions["store"].close()
@@ -68,22 +75,37 @@ def main() -> None:
 
     per_case = seconds / max(tally["cases"], 1)
     results = {
-        "max_examples_per_operation_and_mode": MAX_EXAMPLES, "runs": len(CASES),
-        "cases": tally["cases"], "responses_5xx": tally["5xx"], "responses_4xx": tally["4xx"],
-        "responses_2xx_3xx": tally["2xx"], "check_failures": failures, "cases_per_run": per_run,
-        "seconds": round(seconds, 2), "seconds_per_case": round(per_case, 5),
+        "max_examples_per_operation_and_mode": MAX_EXAMPLES,
+        "runs": len(CASES),
+        "cases": tally["cases"],
+        "responses_5xx": tally["5xx"],
+        "responses_4xx": tally["4xx"],
+        "responses_2xx_3xx": tally["2xx"],
+        "check_failures": failures,
+        "cases_per_run": per_run,
+        "seconds": round(seconds, 2),
+        "seconds_per_case": round(per_case, 5),
         "healthz_seconds_per_request": round(healthz_seconds, 5),
         "per_case_over_healthz": round(per_case / healthz_seconds, 2),
     }
-    record("fuzz", results, [
-        ("cases (operations × modes)", f"{tally['cases']} ({len(CASES)} runs, "
-                                       f"max {MAX_EXAMPLES} each)"),
-        ("responses >= 500", str(tally["5xx"])),
-        ("check failures", str(len(failures))),
-        ("4xx / 2xx-3xx", f"{tally['4xx']} / {tally['2xx']}"),
-        ("time", f"{seconds:.1f} s ({per_case * 1000:.1f} ms a case, "
-                 f"{per_case / healthz_seconds:.1f}x a /healthz request)"),
-    ])
+    record(
+        "fuzz",
+        results,
+        [
+            (
+                "cases (operations × modes)",
+                f"{tally['cases']} ({len(CASES)} runs, max {MAX_EXAMPLES} each)",
+            ),
+            ("responses >= 500", str(tally["5xx"])),
+            ("check failures", str(len(failures))),
+            ("4xx / 2xx-3xx", f"{tally['4xx']} / {tally['2xx']}"),
+            (
+                "time",
+                f"{seconds:.1f} s ({per_case * 1000:.1f} ms a case, "
+                f"{per_case / healthz_seconds:.1f}x a /healthz request)",
+            ),
+        ],
+    )
     if tally["5xx"] or failures:
         sys.exit(1)
 

@@ -5,10 +5,9 @@ import multiprocessing
 import os
 import platform
 import resource
-import sys
 import time
 
-from _common import ROOT, save_results  # noqa: E402  (also puts the project on sys.path)
+from bench.common import ROOT, save_results
 
 
 def _case(kind: str, sample: int | None, queue) -> None:

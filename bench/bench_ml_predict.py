@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def timings(call, repeats: int = 2000) -> list[float]:

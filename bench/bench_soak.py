@@ -34,8 +34,8 @@ import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 
-from _common import ROOT, record
-from bench_api import demo_store_env, free_port, stop, wait_until_up
+from bench.common import ROOT, record
+from bench.bench_api import demo_store_env, free_port, stop, wait_until_up
 
 CONCURRENCY = 16
 REQUEST_TIMEOUT = 10.0  # seconds; a slower answer counts as a timeout (an error)

@@ -1,11 +1,7 @@
-"""The seed's serving pattern for bench_api.py: the same app, but the model bundle is loaded on every request."""
-import os
-import sys
+"""The seed's serving pattern for bench_api.py: same app, model bundle loaded on every request."""
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from app import create_app  # noqa: E402
-from api.model import ModelHolder  # noqa: E402
+from api.model import ModelHolder
+from app import create_app
 
 app = create_app()
 

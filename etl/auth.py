@@ -1,4 +1,5 @@
 """Spotify authorisation: client credentials, or a user's code/PKCE token cached privately."""
+
 from __future__ import annotations
 
 import json
@@ -59,52 +60,95 @@ def has_user_token(instance_path: str) -> bool:
     return PrivateTokenFile(token_cache_path(instance_path)).get_cached_token() is not None
 
 
-def client_credentials(client_id: str | None, client_secret: str | None, token_url: str,
-                       session: requests.Session, timeout: float,
-                       cache_path: str | None = None) -> SpotifyClientCredentials:
+def client_credentials(
+    client_id: str | None,
+    client_secret: str | None,
+    token_url: str,
+    session: requests.Session,
+    timeout: float,
+    cache_path: str | None = None,
+) -> SpotifyClientCredentials:
     """App-only authorisation (public playlists, catalogue endpoints).
 
     The token is cached in cache_path (0600) when given, so a run that finds nothing changed
     makes one request in all; otherwise it is kept in memory.
     """
-    missing = [name for name, value in (("SPOTIFY_CLIENT_ID", client_id),
-                                        ("SPOTIFY_CLIENT_SECRET", client_secret)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("SPOTIFY_CLIENT_ID", client_id),
+            ("SPOTIFY_CLIENT_SECRET", client_secret),
+        )
+        if not value
+    ]
     if missing:
         raise MissingCredentials(
             f"Spotify credentials missing: set {' and '.join(missing)} in the environment or in "
-            ".env (create an app at https://developer.spotify.com/dashboard).")
-    manager = SpotifyClientCredentials(client_id, client_secret, requests_session=session,
-                                       requests_timeout=timeout,
-                                       cache_handler=PrivateTokenFile(cache_path) if cache_path
-                                       else MemoryCacheHandler())
+            ".env (create an app at https://developer.spotify.com/dashboard)."
+        )
+    manager = SpotifyClientCredentials(
+        client_id,
+        client_secret,
+        requests_session=session,
+        requests_timeout=timeout,
+        cache_handler=PrivateTokenFile(cache_path) if cache_path else MemoryCacheHandler(),
+    )
     manager.OAUTH_TOKEN_URL = token_url
     return manager
 
 
-def user_authorisation(client_id: str | None, client_secret: str | None, redirect_uri: str | None,
-                       cache_path: str, token_url: str, authorize_url: str,
-                       session: requests.Session, timeout: float, open_browser: bool = True):
+def user_authorisation(
+    client_id: str | None,
+    client_secret: str | None,
+    redirect_uri: str | None,
+    cache_path: str,
+    token_url: str,
+    authorize_url: str,
+    session: requests.Session,
+    timeout: float,
+    open_browser: bool = True,
+):
     """Authorisation as a user, for private and collaborative playlists.
 
     With a client secret this is the authorization-code flow; without one, PKCE (a public client
     may not hold a secret). The first run asks the person to log in; the token, refreshed
     automatically afterwards, is cached in cache_path with mode 0600.
     """
-    missing = [name for name, value in (("SPOTIFY_CLIENT_ID", client_id),
-                                        ("SPOTIFY_REDIRECT_URI", redirect_uri)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("SPOTIFY_CLIENT_ID", client_id),
+            ("SPOTIFY_REDIRECT_URI", redirect_uri),
+        )
+        if not value
+    ]
     if missing:
         raise MissingCredentials(
             f"User authorisation needs {' and '.join(missing)} (the redirect URI must also be "
-            "registered in the Spotify dashboard); SPOTIFY_CLIENT_SECRET is optional (PKCE).")
+            "registered in the Spotify dashboard); SPOTIFY_CLIENT_SECRET is optional (PKCE)."
+        )
     cache = PrivateTokenFile(cache_path)
     if client_secret:
-        manager = SpotifyOAuth(client_id, client_secret, redirect_uri, scope=USER_SCOPES,
-                               cache_handler=cache, requests_session=session,
-                               requests_timeout=timeout, open_browser=open_browser)
+        manager = SpotifyOAuth(
+            client_id,
+            client_secret,
+            redirect_uri,
+            scope=USER_SCOPES,
+            cache_handler=cache,
+            requests_session=session,
+            requests_timeout=timeout,
+            open_browser=open_browser,
+        )
     else:
-        manager = SpotifyPKCE(client_id, redirect_uri, scope=USER_SCOPES, cache_handler=cache,
-                              requests_session=session, requests_timeout=timeout,
-                              open_browser=open_browser)
+        manager = SpotifyPKCE(
+            client_id,
+            redirect_uri,
+            scope=USER_SCOPES,
+            cache_handler=cache,
+            requests_session=session,
+            requests_timeout=timeout,
+            open_browser=open_browser,
+        )
     manager.OAUTH_TOKEN_URL = token_url
     manager.OAUTH_AUTHORIZE_URL = authorize_url
     return manager

@@ -1,11 +1,12 @@
 """Guarded API calls: 429 Retry-After within a budget, backoff on 5xx and timeouts, clear stops."""
+
 from __future__ import annotations
 
 import collections
 import json
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import requests
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
@@ -66,7 +67,9 @@ def check_json_answer(response: requests.Response, *args, **kwargs) -> None:
     except ValueError:
         raise MalformedAnswer(
             f"malformed JSON answer ({len(response.content)} bytes, cut off?)",
-            response=response, request=response.request) from None
+            response=response,
+            request=response.request,
+        ) from None
 
 
 @dataclass
@@ -93,8 +96,12 @@ def _retry_after(headers) -> float | None:
 def describe_failure(exc: BaseException) -> HttpFailure | None:
     """Turn a spotipy or requests exception into an HttpFailure (None: not an HTTP failure)."""
     if isinstance(exc, SpotifyException):
-        return HttpFailure(exc.http_status, _retry_after(exc.headers),
-                           exc.reason if isinstance(exc.reason, str) else None, str(exc.msg))
+        return HttpFailure(
+            exc.http_status,
+            _retry_after(exc.headers),
+            exc.reason if isinstance(exc.reason, str) else None,
+            str(exc.msg),
+        )
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         response = exc.response
         reason = None
@@ -104,16 +111,18 @@ def describe_failure(exc: BaseException) -> HttpFailure | None:
                 reason = error.get("reason")
         except ValueError:
             pass
-        return HttpFailure(response.status_code, _retry_after(response.headers), reason,
-                           response.text[:200])
+        return HttpFailure(
+            response.status_code, _retry_after(response.headers), reason, response.text[:200]
+        )
     if isinstance(exc, MalformedAnswer):
         return HttpFailure(None, None, None, str(exc))
     if isinstance(exc, requests.Timeout):
         return HttpFailure(None, None, None, "timed out")
     if isinstance(exc, requests.ConnectionError):
         return HttpFailure(None, None, None, "connection reset or refused")
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
-                        requests.exceptions.ContentDecodingError)):
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ):
         return HttpFailure(None, None, None, "answer cut off mid-body")
     if isinstance(exc, (json.JSONDecodeError, requests.exceptions.JSONDecodeError)):
         # A client that parses a body itself (spotipy's token request) on a cut-off answer.
@@ -151,9 +160,14 @@ class CallGuard:
       RequestRejected.
     """
 
-    def __init__(self, max_wait: float = 300.0, retries: int = 4,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
-                 on_wait: Callable[[str, float, float, float], None] | None = None):
+    def __init__(
+        self,
+        max_wait: float = 300.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[str, float, float, float], None] | None = None,
+    ):
         self.max_wait = max_wait
         self.retries = retries
         self.backoff = backoff
@@ -183,11 +197,16 @@ class CallGuard:
             except SpotifyOauthError as exc:
                 failure = describe_token_failure(exc)
                 if failure is None:
-                    hint = ("check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
-                            if exc.error == "invalid_client" else "run again later")
+                    hint = (
+                        "check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET"
+                        if exc.error == "invalid_client"
+                        else "run again later"
+                    )
                     raise Unauthorized(
                         f"{endpoint}: the Spotify token request failed ({exc.error}: "
-                        f"{exc.error_description}); {hint}", endpoint) from None
+                        f"{exc.error_description}); {hint}",
+                        endpoint,
+                    ) from None
             except Exception as exc:  # noqa: BLE001 - classified below, re-raised when unknown
                 failure = describe_failure(exc)
                 if failure is None:
@@ -198,7 +217,10 @@ class CallGuard:
                     raise QuotaExceeded(
                         f"{where}: the app's quota is exhausted (429 QUOTA_EXCEEDED). Quotas are "
                         "counted per developer account; run again later — finished work is kept "
-                        "and the run resumes where it stopped.", endpoint, 429)
+                        "and the run resumes where it stopped.",
+                        endpoint,
+                        429,
+                    )
                 rate_limited += 1
                 delay = failure.retry_after
                 if delay is None:
@@ -207,7 +229,10 @@ class CallGuard:
                     raise RateLimitBudgetSpent(
                         f"{where}: rate limited (429) and waiting {delay:g} s more would exceed "
                         f"the {self.max_wait:g} s budget (already waited {self.waited:g} s). "
-                        "Run again later; the run resumes where it stopped.", endpoint, 429)
+                        "Run again later; the run resumes where it stopped.",
+                        endpoint,
+                        429,
+                    )
                 self._wait(where, delay, "rate limited (429)")
                 continue
             if failure.status is None or failure.status in TRANSIENT_STATUSES:
@@ -217,19 +242,23 @@ class CallGuard:
                     raise ServiceFailed(
                         f"{where} failed {transient_failures} times ({what}); giving up. "
                         "Run again later; the run resumes where it stopped.",
-                        endpoint, failure.status)
+                        endpoint,
+                        failure.status,
+                    )
                 delay = failure.retry_after
                 if delay is None:
                     delay = self.backoff * 2 ** (transient_failures - 1)
                 self._wait(where, delay, what)
                 continue
             if failure.status == 401:
-                raise Unauthorized(f"{where}: 401 Unauthorized — the access token was rejected",
-                                   endpoint, 401)
+                raise Unauthorized(
+                    f"{where}: 401 Unauthorized — the access token was rejected", endpoint, 401
+                )
             if failure.status in RESTRICTED_STATUSES:
                 raise Restricted(f"{where}: HTTP {failure.status}", endpoint, failure.status)
-            raise RequestRejected(f"{where}: HTTP {failure.status} ({failure.detail})",
-                                  endpoint, failure.status)
+            raise RequestRejected(
+                f"{where}: HTTP {failure.status} ({failure.detail})", endpoint, failure.status
+            )
 
     def _wait(self, where: str, delay: float, why: str) -> None:
         if self.on_wait is not None:

@@ -8,9 +8,9 @@ Every download is limited three ways, each refusal a DownloadFailed with a clear
   byte, so a server that stalls or trickles a byte at a time is abandoned on schedule (the
   per-read timeout alone would wait forever for a byte every few seconds).
 
-Both limits come from the app config when a Flask app is active, else from the environment
-variable of the same name, else the default; download() also takes them as arguments.
+The app passes both limits from its settings (web/settings.py holds their defaults).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,17 +20,13 @@ import re
 import tempfile
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import unquote, urlparse
 
 import requests
 import urllib3
 
-from etl.settings import configured
-
-MAX_BYTES = 2 * 1024**3  # 2 GiB: far above any public track file, far below the disk
-MAX_SECONDS = 600.0  # 10 minutes: the demo files take seconds on any working connection
-TIMEOUT = (10, 60)  # connect, read (seconds between bytes); the total is MAX_SECONDS
+TIMEOUT = (10, 60)  # connect, read (seconds between bytes); the total is max_seconds
 CHUNK = 1 << 16
 # Chunks in flight between the network thread and the writer: bounds memory to about 1 MB.
 QUEUE_CHUNKS = 16
@@ -51,20 +47,6 @@ def is_url(text: str) -> bool:
     return bool(SCHEME_RE.match(text)) and not os.path.exists(text)
 
 
-def setting(name: str, default: float) -> float:
-    """A positive number from the app config, the environment, or the default."""
-    value = configured(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DownloadFailed(f"{name}={value!r} is not a number") from None
-    if not number > 0:
-        raise DownloadFailed(f"{name}={value!r} must be positive")
-    return number
-
-
 def file_name_for(url: str) -> str:
     """A safe local file name from the URL's last path segment (never a path, never hidden)."""
     segment = unquote(urlparse(url).path).replace("\\", "/").rsplit("/", 1)[-1]
@@ -72,10 +54,16 @@ def file_name_for(url: str) -> str:
     return name or "download.csv"
 
 
-def download(url: str, directory: str, *, max_bytes: int | None = None,
-             max_seconds: float | None = None, expected_sha256: str | None = None,
-             on_size: Callable[[int | None], None] | None = None,
-             progress: Callable[[int], None] | None = None) -> str:
+def download(
+    url: str,
+    directory: str,
+    *,
+    max_bytes: int,
+    max_seconds: float,
+    expected_sha256: str | None = None,
+    on_size: Callable[[int | None], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """Fetch url into directory and return the file's path.
 
     Only http and https, at most max_bytes, within max_seconds overall. The file appears under
@@ -85,8 +73,6 @@ def download(url: str, directory: str, *, max_bytes: int | None = None,
     parsed = urlparse(url)
     if parsed.scheme.lower() not in {"http", "https"} or not parsed.hostname:
         raise DownloadFailed(f"only http(s) URLs can be imported, not {url[:200]!r}")
-    max_bytes = int(max_bytes or setting("DOWNLOAD_MAX_BYTES", MAX_BYTES))
-    max_seconds = float(max_seconds or setting("DOWNLOAD_MAX_SECONDS", MAX_SECONDS))
     os.makedirs(directory, exist_ok=True)
     target = os.path.join(directory, file_name_for(url))
     fetch = _Fetch(url, max_seconds)
@@ -151,8 +137,10 @@ class _Fetch:
             kind, value = self.items.get(timeout=max(remaining, 0))
         except queue.Empty:
             self.cancel()
-            raise DownloadFailed(f"{self.url}: not complete after {self.max_seconds:g} s "
-                                 "(DOWNLOAD_MAX_SECONDS); stopped") from None
+            raise DownloadFailed(
+                f"{self.url}: not complete after {self.max_seconds:g} s "
+                "(DOWNLOAD_MAX_SECONDS); stopped"
+            ) from None
         if kind == "error":
             raise DownloadFailed(f"cannot download {self.url}: {value}")
         return value
@@ -173,7 +161,10 @@ class _Fetch:
             with requests.get(self.url, stream=True, timeout=timeout) as response:
                 length = response.headers.get("Content-Length")
                 size = int(length) if length and length.isdigit() else None
-                if not self._put("head", (response.status_code, size)) or response.status_code != 200:
+                if (
+                    not self._put("head", (response.status_code, size))
+                    or response.status_code != 200
+                ):
                     return
                 # read1 returns what has arrived (one read call at most), so a trickle of bytes
                 # still reaches the caller's deadline check rather than filling a 64 kB buffer.
@@ -185,11 +176,16 @@ class _Fetch:
                     if not self._put("data", chunk):
                         return
                 self._put("end", None)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+            ValueError,
+        ) as exc:
             # Reading response.raw directly raises urllib3's errors (read timeout, a body cut
             # short of its Content-Length) rather than requests' wrappers.
             self._put("error", exc)
-        except Exception as exc:  # anything else still ends the caller's wait with a message
+        except Exception as exc:  # noqa: BLE001 - anything else still ends the caller's wait with a message
             self._put("error", f"{type(exc).__name__}: {exc}")
 
 

@@ -1,4 +1,5 @@
 """Import of track files (CSV, Parquet) in any known public shape into the store."""
+
 from __future__ import annotations
 
 import codecs
@@ -6,12 +7,11 @@ import csv
 import os
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
-from etl.settings import configured
 from etl.shapes import KINDS, PITCH_CLASSES, Shape, custom_shape, detect_shape
 from store.base import TrackStore, chunked
 from store.records import AUDIO_FEATURES, TRACK_FIELDS, validate_frame
@@ -24,9 +24,8 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 # Files are read whole, so their size bounds the import's memory: the 114k catalogue's 20 MB of
 # CSV peaks at 293 MB over the app's start (about 15x). 128 MiB is 4x the largest recognised
-# public file (SpotifyFeatures.csv, 32 MB) and keeps an import near 2 GB; IMPORT_MAX_BYTES (app
-# config or environment) raises or lowers it.
-MAX_FILE_BYTES = 128 * 1024**2
+# public file (SpotifyFeatures.csv, 32 MB) and keeps an import near 2 GB. The app passes its
+# IMPORT_MAX_BYTES setting (web/settings.py, 128 MiB by default); None here means no limit.
 SCAN_BLOCK = 1 << 20
 # Longest duration kept: about 24.8 days, the largest whole number of ms in 32 bits. Beyond it
 # (or infinite) a duration is a broken value, and the databases cannot store unbounded integers.
@@ -56,8 +55,10 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary for the CLI."""
-        out = [f"Detected shape: {self.shape} ({self.description}); imported as {self.kind}.",
-               f"Rows read: {self.rows_read}; skipped: {self.rows_skipped}."]
+        out = [
+            f"Detected shape: {self.shape} ({self.description}); imported as {self.kind}.",
+            f"Rows read: {self.rows_read}; skipped: {self.rows_skipped}.",
+        ]
         for line, reason in self.skipped_examples:
             out.append(f"  skipped line {line}: {reason}")
         if self.rows_skipped > len(self.skipped_examples):
@@ -69,12 +70,14 @@ class ImportReport:
 
 def printable(text: str, limit: int = 60) -> str:
     """Text from a file made safe for a terminal: control characters escaped, length bounded."""
-    shown = "".join(ch if unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
-                    else ascii(ch)[1:-1] for ch in text[:limit])
+    shown = "".join(
+        ch if unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"} else ascii(ch)[1:-1]
+        for ch in text[:limit]
+    )
     return shown + ("…" if len(text) > limit else "")
 
 
-def check_regular_file(path: str) -> int:
+def check_regular_file(path: str, max_bytes: int | None = None) -> int:
     """The size of path when it is a regular, readable file of acceptable size; else ImportFailed.
 
     Judged from stat alone: opening a FIFO would block and /dev/zero or /dev/urandom never end.
@@ -91,35 +94,25 @@ def check_regular_file(path: str) -> int:
         raise ImportFailed(f"{path}: not a regular file (a device, pipe or socket)")
     if not os.access(path, os.R_OK):
         raise ImportFailed(f"{path}: permission denied")
-    limit = max_file_bytes()
-    if info.st_size > limit:
-        raise ImportFailed(f"{path}: {info.st_size} bytes, over the {limit}-byte import limit "
-                           "(IMPORT_MAX_BYTES)")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise ImportFailed(
+            f"{path}: {info.st_size} bytes, over the {max_bytes}-byte import "
+            "limit (IMPORT_MAX_BYTES)"
+        )
     if info.st_size == 0:
         raise ImportFailed(f"{path}: the file is empty")
     return info.st_size
 
 
-def max_file_bytes() -> int:
-    """IMPORT_MAX_BYTES from the app config or the environment, else MAX_FILE_BYTES."""
-    value = configured("IMPORT_MAX_BYTES")
-    if value is None:
-        return MAX_FILE_BYTES
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ImportFailed(f"IMPORT_MAX_BYTES={value!r} is not a whole number of bytes") from None
-
-
-def read_headers(path: str) -> list[str]:
+def read_headers(path: str, max_bytes: int | None = None) -> list[str]:
     """The column names of a CSV or Parquet file; raises ImportFailed if unreadable."""
-    check_regular_file(path)
+    check_regular_file(path, max_bytes)
     if _is_parquet(path):
         try:
             import pyarrow.parquet as pq
 
             names = list(pq.read_schema(path).names)
-        except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for bad files
             raise ImportFailed(f"{path}: not a readable Parquet file ({exc})") from None
         if len(set(names)) != len(names):
             raise ImportFailed(f"{path}: the Parquet file repeats column names")
@@ -128,8 +121,9 @@ def read_headers(path: str) -> list[str]:
         with open(path, "rb") as handle:
             head = handle.readline(MAX_HEADER_BYTES + 1)
         if len(head) > MAX_HEADER_BYTES:
-            raise ImportFailed(f"{path}: the first line is over {MAX_HEADER_BYTES} bytes; "
-                               "not a CSV of tracks")
+            raise ImportFailed(
+                f"{path}: the first line is over {MAX_HEADER_BYTES} bytes; not a CSV of tracks"
+            )
         if b"\x00" in head:
             raise ImportFailed(f"{path}: binary content, not a CSV file")
         text = head.decode("utf-8-sig")
@@ -157,8 +151,9 @@ def scan_csv(path: str) -> None:
             nul = block.find(b"\x00")
             if nul >= 0:
                 at = line + block.count(b"\n", 0, nul)
-                raise ImportFailed(f"{path}: binary content (a NUL byte on line {at}), "
-                                   "not a CSV file")
+                raise ImportFailed(
+                    f"{path}: binary content (a NUL byte on line {at}), not a CSV file"
+                )
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
@@ -173,8 +168,9 @@ def scan_csv(path: str) -> None:
             else:
                 line_bytes += len(block) - start
             if line_bytes > MAX_LINE_BYTES:
-                raise ImportFailed(f"{path}: line {line} is over {MAX_LINE_BYTES} bytes; "
-                                   "not a CSV of tracks")
+                raise ImportFailed(
+                    f"{path}: line {line} is over {MAX_LINE_BYTES} bytes; not a CSV of tracks"
+                )
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -196,25 +192,42 @@ def _read_table(path: str) -> pd.DataFrame:
         scan_csv(path)
         # Strings everywhere: ids must not become numbers and each feature is parsed (and
         # range-checked) by validate_frame.
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig", skipinitialspace=True)
-    except (ValueError, TypeError, pd.errors.ParserError, UnicodeDecodeError, OSError,
-            MemoryError) as exc:
+        return pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+        )
+    except (
+        ValueError,
+        TypeError,
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        OSError,
+        MemoryError,
+    ) as exc:
         raise ImportFailed(f"{path}: cannot be parsed ({printable(str(exc), 300)})") from None
 
 
-def resolve_shape(headers: list[str], mapping: dict[str, str] | None, kind: str | None,
-                  label: str | None) -> Shape:
+def resolve_shape(
+    headers: list[str], mapping: dict[str, str] | None, kind: str | None, label: str | None
+) -> Shape:
     """The shape to import with: an explicit mapping, or the detected public shape."""
     if mapping:
         missing = sorted(h for h in mapping.values() if h not in headers)
         if missing:
-            raise ImportFailed("mapped columns not in the file: "
-                               + ", ".join(printable(h) for h in missing))
-        unknown = sorted(set(mapping) - set(TRACK_FIELDS) - {"added_by", "added_at", "seed_track_id"})
+            raise ImportFailed(
+                "mapped columns not in the file: " + ", ".join(printable(h) for h in missing)
+            )
+        unknown = sorted(
+            set(mapping) - set(TRACK_FIELDS) - {"added_by", "added_at", "seed_track_id"}
+        )
         if unknown:
-            raise ImportFailed("unknown canonical fields in --map: "
-                               + ", ".join(printable(f) for f in unknown))
+            raise ImportFailed(
+                "unknown canonical fields in --map: " + ", ".join(printable(f) for f in unknown)
+            )
         if "id" not in mapping:
             raise ImportFailed("--map must map the track id (id=HEADER)")
         chosen_kind = kind or ("dataset" if label else "tracks")
@@ -226,10 +239,13 @@ def resolve_shape(headers: list[str], mapping: dict[str, str] | None, kind: str 
     shape = detect_shape(headers)
     if shape is None:
         raise ImportFailed(
-            "unknown file shape (headers: " + ", ".join(printable(h) for h in headers[:12])
-            + ("…" if len(headers) > 12 else "") + "). Known shapes: Spotify Tracks Dataset, "
+            "unknown file shape (headers: "
+            + ", ".join(printable(h) for h in headers[:12])
+            + ("…" if len(headers) > 12 else "")
+            + "). Known shapes: Spotify Tracks Dataset, "
             "TidyTuesday spotify_songs, Ultimate Spotify Tracks DB, Exportify, Plotify exports. "
-            "For other files give an explicit mapping, e.g. --map id=TrackID --map name=Title.")
+            "For other files give an explicit mapping, e.g. --map id=TrackID --map name=Title."
+        )
     return shape
 
 
@@ -241,6 +257,7 @@ def _convert(series: pd.Series, converter: str) -> pd.Series:
                 return value
             ids = [part.rsplit(":", 1)[-1] for part in value.split(",") if part]
             return ids if converter == "spotify_uris" else (ids[0] if ids else None)
+
         return series.map(last_parts)
     if converter == "pitch_class":
         return series.map(lambda v: PITCH_CLASSES.get(v.strip(), v) if isinstance(v, str) else v)
@@ -300,6 +317,15 @@ def _track_records(frame: pd.DataFrame, shape: Shape, source: str) -> list[dict]
     return records
 
 
+# stage(name, total) announces one phase of an import (reading, validating, writing) and
+# returns advance(n), called as n of its total units are done.
+Stage = Callable[[str, int], Callable[[int], None]]
+
+
+def _silent_stage(name: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
 class _Loader:
     """Writes batches through the store, counting changes and advancing the progress bar."""
 
@@ -314,26 +340,32 @@ class _Loader:
         self.report.changed[what] = total
 
 
-def plan_size(path: str) -> int:
-    """Bytes to show on the progress bar while reading."""
-    return os.path.getsize(path)
-
-
-def import_file(store: TrackStore, path: str, *, mapping: dict[str, str] | None = None,
-                kind: str | None = None, label: str | None = None, dataset: str | None = None,
-                playlist_id: str | None = None, playlist_name: str | None = None,
-                people: dict[str, str] | None = None,
-                progress: Callable[[int], None] | None = None,
-                on_plan: Callable[[int], None] | None = None) -> ImportReport:
+def import_file(
+    store: TrackStore,
+    path: str,
+    *,
+    mapping: dict[str, str] | None = None,
+    kind: str | None = None,
+    label: str | None = None,
+    dataset: str | None = None,
+    playlist_id: str | None = None,
+    playlist_name: str | None = None,
+    people: dict[str, str] | None = None,
+    max_bytes: int | None = None,
+    stage: Stage | None = None,
+) -> ImportReport:
     """Import one file; raise ImportFailed before writing anything if it cannot be imported.
 
-    on_plan(n) is called once with the number of rows to be written, then progress(k) after
-    every written batch of k rows.
+    max_bytes refuses larger files unread. stage (see Stage) is told of the reading (in bytes),
+    validating and writing (in rows) phases and their progress.
     """
-    progress = progress or (lambda n: None)
-    headers = read_headers(path)
+    stage = stage or _silent_stage
+    headers = read_headers(path, max_bytes)
     shape = resolve_shape(headers, mapping, kind, label)
+    read = stage("Reading", os.path.getsize(path))
     table = _read_table(path)
+    read(os.path.getsize(path))
+    validated = stage("Validating", len(table))
     frame = canonical_frame(table, shape)
     if shape.label:
         frame["label"] = table[shape.label]
@@ -341,8 +373,13 @@ def import_file(store: TrackStore, path: str, *, mapping: dict[str, str] | None 
         if column in table.columns:
             frame[f"genres:{column}"] = table[column]
     basename = os.path.basename(path)
-    report = ImportReport(path=path, shape=shape.name, description=shape.description,
-                          kind=shape.kind, rows_read=len(frame))
+    report = ImportReport(
+        path=path,
+        shape=shape.name,
+        description=shape.description,
+        kind=shape.kind,
+        rows_read=len(frame),
+    )
     clean, rejects = validate_frame(frame)
     if "duration_ms" in clean:
         # validate_frame refuses durations <= 0; infinite or absurdly long ones are refused here.
@@ -360,35 +397,47 @@ def import_file(store: TrackStore, path: str, *, mapping: dict[str, str] | None 
         rejects += [(int(i) + 2, "missing genre label") for i in clean.index[~ok]]
         clean = clean[ok]
     rejects.sort()
+    validated(len(table))
     report.rows_skipped = len(rejects)
     report.skipped_examples = rejects[:SKIPPED_EXAMPLES]
     if report.rows_read == 0:
         raise ImportFailed(f"{path}: a header line and no data rows")
     if clean.empty:
-        raise ImportFailed(f"{path}: no valid rows ({report.rows_skipped} skipped; first: "
-                           + "; ".join(f"line {n}: {r}" for n, r in report.skipped_examples) + ")")
+        raise ImportFailed(
+            f"{path}: no valid rows ({report.rows_skipped} skipped; first: "
+            + "; ".join(f"line {n}: {r}" for n, r in report.skipped_examples)
+            + ")"
+        )
 
     source = f"file:{basename}"
     tracks = _track_records(clean, shape, source)
     genre_rows = _genre_rows(clean, shape, dataset or shape.dataset_name or _stem(path))
-    if on_plan:
-        on_plan(len(tracks) + len(genre_rows) + (len(clean) if shape.kind != "tracks" else 0))
-    loader = _Loader(store, report, progress)
+    written = stage(
+        "Writing", len(tracks) + len(genre_rows) + (len(clean) if shape.kind != "tracks" else 0)
+    )
+    loader = _Loader(store, report, written)
     loader.write("tracks", store.upsert_tracks, tracks)
     loader.write("genres", store.upsert_track_genres, genre_rows)
     if shape.kind == "dataset":
         name = dataset or shape.dataset_name or _stem(path)
-        report.changed["datasets"] = store.upsert_dataset({
-            "name": name, "label_set": shape.label, "source": source,
-            "description": shape.description})
+        report.changed["datasets"] = store.upsert_dataset(
+            {
+                "name": name,
+                "label_set": shape.label,
+                "source": source,
+                "description": shape.description,
+            }
+        )
         pairs = list(dict.fromkeys(zip(clean["id"], clean["label"])))
         loader.write("dataset rows", store.upsert_dataset_tracks, pairs, name)
     elif shape.kind == "playlist":
         _load_playlist(store, loader, clean, path, playlist_id, playlist_name, people or {})
     elif shape.kind == "recommendations":
         ranked = clean.assign(rank=clean.groupby("seed_track_id").cumcount() + 1)
-        rows = [{"seed_track_id": s, "track_id": t, "source": "file", "rank": int(r)}
-                for s, t, r in zip(ranked["seed_track_id"], ranked["id"], ranked["rank"])]
+        rows = [
+            {"seed_track_id": s, "track_id": t, "source": "file", "rank": int(r)}
+            for s, t, r in zip(ranked["seed_track_id"], ranked["id"], ranked["rank"])
+        ]
         loader.write("recommendations", store.upsert_recommendations, rows)
     return report
 
@@ -415,21 +464,35 @@ def _genre_rows(clean: pd.DataFrame, shape: Shape, dataset: str) -> list[tuple[s
 
 def _load_playlist(store, loader, clean, path, playlist_id, playlist_name, people):
     playlist_id = playlist_id or f"file:{_stem(path)}"
-    playlist = {"id": playlist_id, "name": playlist_name or _stem(path),
-                "source": f"file:{os.path.basename(path)}"}
+    playlist = {
+        "id": playlist_id,
+        "name": playlist_name or _stem(path),
+        "source": f"file:{os.path.basename(path)}",
+    }
     loader.report.changed["playlists"] = store.upsert_playlist(playlist)
     members = clean.drop_duplicates("id")
-    rows = [{"playlist_id": playlist_id, "track_id": t, "position": i,
-             "added_by": None if pd.isna(by) else by,
-             "added_at": None if pd.isna(at) else at}
-            for i, (t, by, at) in enumerate(zip(
+    rows = [
+        {
+            "playlist_id": playlist_id,
+            "track_id": t,
+            "position": i,
+            "added_by": None if pd.isna(by) else by,
+            "added_at": None if pd.isna(at) else at,
+        }
+        for i, (t, by, at) in enumerate(
+            zip(
                 members["id"],
                 members["added_by"] if "added_by" in members else [None] * len(members),
-                members["added_at"] if "added_at" in members else [None] * len(members)))]
+                members["added_at"] if "added_at" in members else [None] * len(members),
+            )
+        )
+    ]
     loader.write("memberships", store.upsert_playlist_tracks, rows)
     added_by = {r["added_by"] for r in rows if r["added_by"]}
     loader.report.changed["people"] = store.upsert_people(
-        {person: people.get(person) for person in sorted(added_by)})
+        {person: people.get(person) for person in sorted(added_by)}
+    )
     # A re-export of the same playlist replaces it: tracks no longer in the file leave it.
     loader.report.changed["memberships removed"] = store.prune_playlist_tracks(
-        playlist_id, members["id"])
+        playlist_id, members["id"]
+    )

@@ -1,7 +1,8 @@
 """Audio-feature providers in configured order, falling through when one is refused."""
+
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from etl.calls import Restricted
 from store.records import AUDIO_FEATURES, InvalidRecord, normalize_track
@@ -69,8 +70,12 @@ class FeatureChain:
         self.providers = list(providers)
         self.say = say
 
-    def fetch(self, track_ids: Iterable[str], write: Callable[[list[dict]], None],
-              progress: Callable[[int], None] = lambda n: None) -> tuple[dict[str, int], list[str]]:
+    def fetch(
+        self,
+        track_ids: Iterable[str],
+        write: Callable[[list[dict]], None],
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> tuple[dict[str, int], list[str]]:
         """Fetch features for track_ids, handing each batch's records to write as it arrives.
 
         Returns ({provider name: tracks it gave}, ids no provider knew). progress(n) is called
@@ -85,18 +90,25 @@ class FeatureChain:
             leftovers: list[str] = []
             refused = False
             for start in range(0, len(pending), provider.batch_size):
-                batch = pending[start:start + provider.batch_size]
+                batch = pending[start : start + provider.batch_size]
                 try:
                     found = provider.fetch(batch)
                 except Restricted as exc:
-                    self.say(f"{provider.label} refused {provider.endpoint} (HTTP {exc.status}); "
-                             f"{self._fallback(level)} for the rest of this run.")
+                    self.say(
+                        f"{provider.label} refused {provider.endpoint} (HTTP {exc.status}); "
+                        f"{self._fallback(level)} for the rest of this run."
+                    )
                     self.providers.pop(level)
                     leftovers.extend(pending[start:])
                     refused = True
                     break
-                records = [r for r in (feature_record(t, found[t], provider.name)
-                                       for t in batch if t in found) if r]
+                records = [
+                    r
+                    for r in (
+                        feature_record(t, found[t], provider.name) for t in batch if t in found
+                    )
+                    if r
+                ]
                 if records:
                     write(records)
                 counts[provider.name] += len(records)
@@ -110,18 +122,21 @@ class FeatureChain:
         return counts, pending
 
     def _fallback(self, level: int) -> str:
-        rest = self.providers[level + 1:]
+        rest = self.providers[level + 1 :]
         return f"using {rest[0].label}" if rest else "no other feature provider is left"
 
 
-def build_chain(order: str | Iterable[str], spotify_api, reccobeats_api,
-                say: Callable[[str], None]) -> FeatureChain:
+def build_chain(
+    order: str | Iterable[str], spotify_api, reccobeats_api, say: Callable[[str], None]
+) -> FeatureChain:
     """The providers named in order (e.g. "spotify,reccobeats") that this run can use."""
     names = [n.strip().lower() for n in (order.split(",") if isinstance(order, str) else order)]
     unknown = [n for n in names if n and n not in PROVIDER_NAMES]
     if unknown:
-        raise ValueError(f"unknown feature provider(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(PROVIDER_NAMES)}")
+        raise ValueError(
+            f"unknown feature provider(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(PROVIDER_NAMES)}"
+        )
     providers = []
     for name in dict.fromkeys(n for n in names if n):
         if name == "spotify" and spotify_api is not None:

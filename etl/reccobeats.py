@@ -1,4 +1,5 @@
 """ReccoBeats (free, keyless): audio features and recommendations by Spotify track id."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,13 @@ def spotify_id_from_href(href: str | None, kind: str = "track") -> str | None:
 class ReccoBeatsApi:
     """The two ReccoBeats endpoints the ETL needs, through requests under the shared CallGuard."""
 
-    def __init__(self, guard: CallGuard, api_base: str = DEFAULT_API_BASE,
-                 session: requests.Session | None = None, timeout: float = 10.0):
+    def __init__(
+        self,
+        guard: CallGuard,
+        api_base: str = DEFAULT_API_BASE,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ):
         self.guard = guard
         self.base = api_base.rstrip("/") + "/v1/"
         if session is None:
@@ -38,8 +44,12 @@ class ReccoBeatsApi:
 
     def _get(self, endpoint: str, path: str, params) -> dict:
         def fetch():
-            response = self.session.get(self.base + path, params=params, timeout=self.timeout,
-                                        headers={"Accept": "application/json"})
+            response = self.session.get(
+                self.base + path,
+                params=params,
+                timeout=self.timeout,
+                headers={"Accept": "application/json"},
+            )
             response.raise_for_status()
             body = response.json()
             if not isinstance(body, dict):
@@ -95,7 +105,8 @@ def track_record(item: dict) -> dict | None:
     # artists stays even when empty (every artist came back null), as Spotify records keep it:
     # the embedded store cannot read a track back whose artists are missing altogether.
     try:
-        return normalize_track({k: v for k, v in raw.items()
-                                if v is not None and (v != [] or k == "artists")})
+        return normalize_track(
+            {k: v for k, v in raw.items() if v is not None and (v != [] or k == "artists")}
+        )
     except InvalidRecord:
         return None

@@ -1,4 +1,5 @@
 """The public file shapes the importer recognises, each mapped onto the canonical track record."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,8 +7,25 @@ from dataclasses import dataclass, field
 from store.records import AUDIO_FEATURES
 
 # Spotify's pitch-class notation, used by files that write keys as letters ("C#").
-PITCH_CLASSES = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6,
-                 "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
+PITCH_CLASSES = {
+    "C": 0,
+    "C#": 1,
+    "Db": 1,
+    "D": 2,
+    "D#": 3,
+    "Eb": 3,
+    "E": 4,
+    "F": 5,
+    "F#": 6,
+    "Gb": 6,
+    "G": 7,
+    "G#": 8,
+    "Ab": 8,
+    "A": 9,
+    "A#": 10,
+    "Bb": 10,
+    "B": 11,
+}
 
 
 @dataclass(frozen=True)
@@ -39,9 +57,13 @@ SPOTIFY_TRACKS_DATASET = Shape(
     name="spotify-tracks-dataset",
     description="Spotify Tracks Dataset (Kaggle/Hugging Face maharshipandya, track_genre)",
     detect=frozenset({"track_id", "track_genre", "track_name", "artists"}),
-    columns={"id": ("track_id",), "name": ("track_name",), "artists": ("artists",),
-             "album": ("album_name",),
-             **_same("popularity", "duration_ms", "explicit", *AUDIO_FEATURES)},
+    columns={
+        "id": ("track_id",),
+        "name": ("track_name",),
+        "artists": ("artists",),
+        "album": ("album_name",),
+        **_same("popularity", "duration_ms", "explicit", *AUDIO_FEATURES),
+    },
     kind="dataset",
     label="track_genre",
     dataset_name="spotify-tracks-114k",
@@ -51,10 +73,15 @@ TIDYTUESDAY_SONGS = Shape(
     name="tidytuesday-spotify-songs",
     description="TidyTuesday 2020-01-21 spotify_songs.csv (playlist_genre, playlist_subgenre)",
     detect=frozenset({"track_id", "track_artist", "track_popularity", "playlist_genre"}),
-    columns={"id": ("track_id",), "name": ("track_name",), "artists": ("track_artist",),
-             "album": ("track_album_name",), "release_date": ("track_album_release_date",),
-             "popularity": ("track_popularity",),
-             **_same("duration_ms", *AUDIO_FEATURES)},
+    columns={
+        "id": ("track_id",),
+        "name": ("track_name",),
+        "artists": ("track_artist",),
+        "album": ("track_album_name",),
+        "release_date": ("track_album_release_date",),
+        "popularity": ("track_popularity",),
+        **_same("duration_ms", *AUDIO_FEATURES),
+    },
     kind="dataset",
     label="playlist_genre",
     extra_genres=("playlist_subgenre",),
@@ -66,8 +93,12 @@ ULTIMATE_SPOTIFY_TRACKS = Shape(
     name="ultimate-spotify-tracks-db",
     description="Ultimate Spotify Tracks DB SpotifyFeatures.csv (genre, artist_name)",
     detect=frozenset({"genre", "artist_name", "track_name", "track_id"}),
-    columns={"id": ("track_id",), "name": ("track_name",), "artists": ("artist_name",),
-             **_same("popularity", "duration_ms", *AUDIO_FEATURES)},
+    columns={
+        "id": ("track_id",),
+        "name": ("track_name",),
+        "artists": ("artist_name",),
+        **_same("popularity", "duration_ms", *AUDIO_FEATURES),
+    },
     kind="dataset",
     label="genre",
     artist_separator="\x00",
@@ -80,11 +111,17 @@ EXPORTIFY = Shape(
     description="Exportify playlist export (Track URI, Artist Name(s), Added By, …)",
     detect=frozenset({"Track URI", "Artist Name(s)"}),
     columns={
-        "id": ("Track URI",), "name": ("Track Name",), "artists": ("Artist Name(s)",),
-        "artist_ids": ("Artist URI(s)",), "album": ("Album Name",),
+        "id": ("Track URI",),
+        "name": ("Track Name",),
+        "artists": ("Artist Name(s)",),
+        "artist_ids": ("Artist URI(s)",),
+        "album": ("Album Name",),
         "release_date": ("Release Date", "Album Release Date"),
-        "duration_ms": ("Duration (ms)", "Track Duration (ms)"), "popularity": ("Popularity",),
-        "explicit": ("Explicit",), "added_by": ("Added By",), "added_at": ("Added At",),
+        "duration_ms": ("Duration (ms)", "Track Duration (ms)"),
+        "popularity": ("Popularity",),
+        "explicit": ("Explicit",),
+        "added_by": ("Added By",),
+        "added_at": ("Added At",),
         **{f: (f.replace("_", " ").title(),) for f in AUDIO_FEATURES},
     },
     kind="playlist",
@@ -95,12 +132,21 @@ EXPORTIFY = Shape(
 
 PLOTIFY_PLAYLIST = Shape(
     name="plotify-playlist",
-    description="original Plotify playlist export (user_song_info.csv: id, artist, length, user_id)",
+    description=(
+        "original Plotify playlist export (user_song_info.csv: id, artist, length, user_id)"
+    ),
     detect=frozenset({"id", "name", "artist", "length", "user_id"}),
-    columns={"id": ("id",), "name": ("name",), "artists": ("artist",), "album": ("album",),
-             "release_date": ("release_date",), "duration_ms": ("length",),
-             "popularity": ("popularity",), "added_by": ("user_id",),
-             **_same(*AUDIO_FEATURES)},  # the file has no valence, key or mode
+    columns={
+        "id": ("id",),
+        "name": ("name",),
+        "artists": ("artist",),
+        "album": ("album",),
+        "release_date": ("release_date",),
+        "duration_ms": ("length",),
+        "popularity": ("popularity",),
+        "added_by": ("user_id",),
+        **_same(*AUDIO_FEATURES),
+    },  # the file has no valence, key or mode
     kind="playlist",
     artist_separator="\x00",
 )
@@ -109,18 +155,31 @@ PLOTIFY_RECOMMENDATIONS = Shape(
     name="plotify-recommendations",
     description="original Plotify recommendations export (reccommended_song_info.csv)",
     detect=frozenset({"Recommended Track ID", "Original Playlist Track ID"}),
-    columns={"id": ("Recommended Track ID",), "seed_track_id": ("Original Playlist Track ID",),
-             "name": ("name",), "artists": ("artist",), "album": ("album",),
-             "release_date": ("release_date",), "duration_ms": ("length",),
-             "popularity": ("popularity",), **_same(*AUDIO_FEATURES)},
+    columns={
+        "id": ("Recommended Track ID",),
+        "seed_track_id": ("Original Playlist Track ID",),
+        "name": ("name",),
+        "artists": ("artist",),
+        "album": ("album",),
+        "release_date": ("release_date",),
+        "duration_ms": ("length",),
+        "popularity": ("popularity",),
+        **_same(*AUDIO_FEATURES),
+    },
     kind="recommendations",
     artist_separator="\x00",
 )
 
 # Tried in order; each shape's identifying headers are distinctive enough that at most one
 # of them matches a real file.
-SHAPES = (SPOTIFY_TRACKS_DATASET, TIDYTUESDAY_SONGS, ULTIMATE_SPOTIFY_TRACKS, EXPORTIFY,
-          PLOTIFY_RECOMMENDATIONS, PLOTIFY_PLAYLIST)
+SHAPES = (
+    SPOTIFY_TRACKS_DATASET,
+    TIDYTUESDAY_SONGS,
+    ULTIMATE_SPOTIFY_TRACKS,
+    EXPORTIFY,
+    PLOTIFY_RECOMMENDATIONS,
+    PLOTIFY_PLAYLIST,
+)
 KINDS = ("dataset", "playlist", "recommendations", "tracks")
 
 
@@ -135,6 +194,11 @@ def detect_shape(headers) -> Shape | None:
 
 def custom_shape(mapping: dict[str, str], kind: str, label: str | None = None) -> Shape:
     """A shape from an explicit --map field=Header list."""
-    return Shape(name="custom", description="explicit column mapping",
-                 detect=frozenset(mapping.values()),
-                 columns={f: (h,) for f, h in mapping.items()}, kind=kind, label=label)
+    return Shape(
+        name="custom",
+        description="explicit column mapping",
+        detect=frozenset(mapping.values()),
+        columns={f: (h,) for f, h in mapping.items()},
+        kind=kind,
+        label=label,
+    )

@@ -1,4 +1,5 @@
 """The Spotify Web API through spotipy, every call guarded and named; track-object transforms."""
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,8 @@ SEARCH_MAX = 10  # per page since Feb 2026 for development-mode apps (was 50)
 
 _PLAYLIST_REF = re.compile(
     r"^(?:spotify:playlist:|https?://open\.spotify\.com/(?:intl-[\w-]+/)?playlist/)?"
-    r"(?P<id>[0-9A-Za-z]{22})(?:[?#].*)?$")
+    r"(?P<id>[0-9A-Za-z]{22})(?:[?#].*)?$"
+)
 
 
 def playlist_id_from(reference: str) -> str:
@@ -58,12 +60,20 @@ def plain_session() -> requests.Session:
 class SpotifyApi:
     """The handful of Spotify endpoints the ETL uses, through one spotipy client."""
 
-    def __init__(self, auth_manager, guard: CallGuard, api_base: str = DEFAULT_API_BASE,
-                 session: requests.Session | None = None, timeout: float = 10.0):
+    def __init__(
+        self,
+        auth_manager,
+        guard: CallGuard,
+        api_base: str = DEFAULT_API_BASE,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ):
         self.guard = guard
-        self.client = spotipy.Spotify(auth_manager=auth_manager,
-                                      requests_session=session or plain_session(),
-                                      requests_timeout=timeout)
+        self.client = spotipy.Spotify(
+            auth_manager=auth_manager,
+            requests_session=session or plain_session(),
+            requests_timeout=timeout,
+        )
         # spotipy has no base-URL argument; prefix is the documented instance attribute.
         self.client.prefix = api_base.rstrip("/") + "/v1/"
 
@@ -86,8 +96,10 @@ class SpotifyApi:
                     raise
                 # A cached app token can be revoked or belong to another client id: get a fresh
                 # one once, then let a second refusal stand.
-                self.guard.call("Spotify POST /api/token", lambda: manager.get_access_token(
-                    as_dict=False, check_cache=False))
+                self.guard.call(
+                    "Spotify POST /api/token",
+                    lambda: manager.get_access_token(as_dict=False, check_cache=False),
+                )
                 return self.guard.call(endpoint, answered)
 
     def _clean_track(self, endpoint: str, track):
@@ -112,8 +124,10 @@ class SpotifyApi:
     def playlist(self, playlist_id: str) -> dict:
         """The playlist object (with its first page of items when the app may see them)."""
         endpoint = "Spotify GET /playlists/{id}"
-        meta = self._get(endpoint, lambda: self.client.playlist(
-            playlist_id, additional_types=("track", "episode")))
+        meta = self._get(
+            endpoint,
+            lambda: self.client.playlist(playlist_id, additional_types=("track", "episode")),
+        )
         for key in ("items", "tracks"):
             if isinstance(meta.get(key), dict):
                 self._clean_page(endpoint, meta[key])
@@ -122,8 +136,15 @@ class SpotifyApi:
     def playlist_items(self, playlist_id: str, offset: int) -> dict:
         """One page (50) of playlist items starting at offset."""
         endpoint = "Spotify GET /playlists/{id}/items"
-        return self._clean_page(endpoint, self._get(endpoint, lambda: self.client.playlist_items(
-            playlist_id, limit=ITEMS_PAGE_SIZE, offset=offset)))
+        return self._clean_page(
+            endpoint,
+            self._get(
+                endpoint,
+                lambda: self.client.playlist_items(
+                    playlist_id, limit=ITEMS_PAGE_SIZE, offset=offset
+                ),
+            ),
+        )
 
     def next_page(self, page: dict) -> dict | None:
         """The page after this one (its absolute `next` URL), or None."""
@@ -136,8 +157,10 @@ class SpotifyApi:
         """Audio features of up to 100 tracks (None for unknown ones)."""
         if len(track_ids) > FEATURES_BATCH:
             raise ValueError(f"at most {FEATURES_BATCH} ids per /audio-features call")
-        return self._get("Spotify GET /audio-features",
-                         lambda: self.client.audio_features(track_ids)) or []
+        return (
+            self._get("Spotify GET /audio-features", lambda: self.client.audio_features(track_ids))
+            or []
+        )
 
     def artist(self, artist_id: str) -> dict:
         """One artist (multi-get /artists?ids= is gone for development-mode apps).
@@ -160,8 +183,7 @@ class SpotifyApi:
     def track(self, track_id: str) -> dict:
         """One track object."""
         endpoint = "Spotify GET /tracks/{id}"
-        return self._clean_track(endpoint, self._get(endpoint,
-                                                     lambda: self.client.track(track_id)))
+        return self._clean_track(endpoint, self._get(endpoint, lambda: self.client.track(track_id)))
 
     def recommendations(self, seed_tracks=None, seed_genres=None, limit: int = 20) -> list[dict]:
         """Recommended track objects for ≤ 5 seeds in total."""
@@ -169,22 +191,30 @@ class SpotifyApi:
         if not 1 <= seeds <= 5:
             raise ValueError("recommendations take 1 to 5 seeds")
         endpoint = "Spotify GET /recommendations"
-        result = self._get(endpoint, lambda: self.client.recommendations(
-            seed_tracks=seed_tracks, seed_genres=seed_genres,
-            limit=min(limit, RECOMMENDATIONS_MAX)))
+        result = self._get(
+            endpoint,
+            lambda: self.client.recommendations(
+                seed_tracks=seed_tracks,
+                seed_genres=seed_genres,
+                limit=min(limit, RECOMMENDATIONS_MAX),
+            ),
+        )
         return self._clean_tracks(endpoint, (result or {}).get("tracks"))
 
     def search_tracks(self, query: str, limit: int = SEARCH_MAX) -> list[dict]:
         """Track objects matching a search (at most 10: the development-mode maximum)."""
         endpoint = "Spotify GET /search"
-        result = self._get(endpoint, lambda: self.client.search(
-            query, limit=min(limit, SEARCH_MAX), type="track"))
+        result = self._get(
+            endpoint, lambda: self.client.search(query, limit=min(limit, SEARCH_MAX), type="track")
+        )
         return self._clean_tracks(endpoint, ((result or {}).get("tracks") or {}).get("items"))
 
     def genre_seeds(self) -> list[str]:
         """Genres that /recommendations accepts as seeds."""
-        result = self._get("Spotify GET /recommendations/available-genre-seeds",
-                           self.client.recommendation_genre_seeds)
+        result = self._get(
+            "Spotify GET /recommendations/available-genre-seeds",
+            self.client.recommendation_genre_seeds,
+        )
         return list((result or {}).get("genres") or [])
 
 

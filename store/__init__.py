@@ -1,4 +1,5 @@
 """The one place that opens the database: embedded SQLite by default, MongoDB when configured."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,10 @@ def init_app(app) -> None:
     Never connects: an unreachable database must not stop the app from starting (it answers
     503 and /healthz says why).
     """
+    from web.settings import value
+
     target = app.config.get("MONGODB_URI") or app.config["DATABASE"]
-    app.extensions["store"] = open_store(target, float(app.config.get("DATABASE_TIMEOUT", 30)))
+    app.extensions["store"] = open_store(target, value(app.config, "DATABASE_TIMEOUT"))
 
 
 def get_store() -> TrackStore:

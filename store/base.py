@@ -1,9 +1,10 @@
 """What every track store offers: idempotent bulk upserts and the reads the app and ML need."""
+
 from __future__ import annotations
 
 import abc
 import math
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from store.records import AUDIO_FEATURES, TRACK_FIELDS
 
@@ -19,7 +20,9 @@ RECOMMENDATION_COLUMNS = ("seed_track_id", "track_id", "source", "rank")
 FAILURE_MESSAGES = {
     "unreachable": "The database cannot be reached.",
     "read_only": "The database is read-only: nothing can be loaded into it or changed.",
-    "disk_full": "The disk holding the database is full (or the database has reached its size limit).",
+    "disk_full": (
+        "The disk holding the database is full (or the database has reached its size limit)."
+    ),
     "locked": "The database is locked by another process.",
     "corrupt": "The database file is damaged or is not a Plotify database.",
     "schema": "The database was set up by another program or version: its tables do not match.",
@@ -110,7 +113,10 @@ class TrackStore(abc.ABC):
 
     @abc.abstractmethod
     def upsert_dataset(self, dataset: dict) -> int:
-        """Insert or update a labelled dataset's description (name, label_set, source, description)."""
+        """Insert or update a labelled dataset's description.
+
+        The description has name, label_set, source and description.
+        """
 
     @abc.abstractmethod
     def upsert_dataset_tracks(self, dataset: str, rows: Iterable[tuple[str, str]]) -> int:
@@ -159,8 +165,12 @@ class TrackStore(abc.ABC):
         """Track records by id (ids not stored are absent)."""
 
     @abc.abstractmethod
-    def read_tracks_frame(self, dataset: str | None = None, playlist: str | None = None,
-                          track_ids: Iterable[str] | None = None):
+    def read_tracks_frame(
+        self,
+        dataset: str | None = None,
+        playlist: str | None = None,
+        track_ids: Iterable[str] | None = None,
+    ):
         """All matching tracks as a pandas DataFrame with FRAME_COLUMNS (artists joined by ';').
 
         playlist adds added_by/added_at/position columns; dataset yields one row per
@@ -203,7 +213,7 @@ class TrackStore(abc.ABC):
     def list_datasets(self) -> list[dict]:
         """Labelled datasets with their row and track counts."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: only back ends holding connections need it
         """Release connections (safe to call twice)."""
 
     # -- shared helpers ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The MongoDB store (pymongo), used when MONGODB_URI is set."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,17 @@ from store.base import (
 from store.records import TRACK_FIELDS
 
 BATCH_SIZE = 5000
-COLLECTIONS = ("tracks", "track_genres", "playlists", "playlist_tracks", "people", "artists",
-               "recommendations", "datasets", "dataset_tracks")
+COLLECTIONS = (
+    "tracks",
+    "track_genres",
+    "playlists",
+    "playlist_tracks",
+    "people",
+    "artists",
+    "recommendations",
+    "datasets",
+    "dataset_tracks",
+)
 
 
 class MongoStore(TrackStore):
@@ -41,6 +51,7 @@ class MongoStore(TrackStore):
             factory = self._client_factory
             if factory is None:
                 from pymongo import MongoClient
+
                 factory = MongoClient
             options = {"connect": False}
             # Keyword options override the URI's, so the default applies only when the URI
@@ -97,8 +108,11 @@ class MongoStore(TrackStore):
             changed += result.upserted_count + result.modified_count + result.deleted_count
         if changed:
             # Readers cache payloads per data version (ETags), so every change bumps it.
-            self._guard(lambda: self.db.meta.update_one(
-                {"_id": "data_version"}, {"$inc": {"value": 1}}, upsert=True))
+            self._guard(
+                lambda: self.db.meta.update_one(
+                    {"_id": "data_version"}, {"$inc": {"value": 1}}, upsert=True
+                )
+            )
         return changed
 
     @staticmethod
@@ -123,73 +137,126 @@ class MongoStore(TrackStore):
 
     # -- writes ---------------------------------------------------------------------------
     def upsert_tracks(self, records):
-        return self._bulk("tracks", (
-            self._merge({"_id": r["id"]}, {f: clean_value(r.get(f)) for f in TRACK_FIELDS[1:]})
-            for r in records
-        ))
+        return self._bulk(
+            "tracks",
+            (
+                self._merge({"_id": r["id"]}, {f: clean_value(r.get(f)) for f in TRACK_FIELDS[1:]})
+                for r in records
+            ),
+        )
 
     def upsert_track_genres(self, rows):
-        return self._bulk("track_genres", (
-            self._merge({"_id": f"{t}\x1f{g}\x1f{o}"}, {"track_id": t, "genre": g, "origin": o})
-            for t, g, o in rows
-        ))
+        return self._bulk(
+            "track_genres",
+            (
+                self._merge({"_id": f"{t}\x1f{g}\x1f{o}"}, {"track_id": t, "genre": g, "origin": o})
+                for t, g, o in rows
+            ),
+        )
 
     def upsert_playlist(self, playlist):
-        values = {k: clean_value(playlist.get(k))
-                  for k in ("name", "owner_id", "snapshot_id", "collaborative", "source")}
+        values = {
+            k: clean_value(playlist.get(k))
+            for k in ("name", "owner_id", "snapshot_id", "collaborative", "source")
+        }
         return self._bulk("playlists", [self._merge({"_id": playlist["id"]}, values)])
 
     def upsert_playlist_tracks(self, rows):
-        return self._bulk("playlist_tracks", (
-            self._merge({"_id": f"{r['playlist_id']}\x1f{r['track_id']}"},
-                        {k: clean_value(r.get(k)) for k in
-                         ("playlist_id", "track_id", "position", "added_by", "added_at")})
-            for r in rows
-        ))
+        return self._bulk(
+            "playlist_tracks",
+            (
+                self._merge(
+                    {"_id": f"{r['playlist_id']}\x1f{r['track_id']}"},
+                    {
+                        k: clean_value(r.get(k))
+                        for k in ("playlist_id", "track_id", "position", "added_by", "added_at")
+                    },
+                )
+                for r in rows
+            ),
+        )
 
     def prune_playlist_tracks(self, playlist_id, keep_track_ids):
         from pymongo import DeleteOne
 
         keep = set(keep_track_ids)
-        stored = self._guard(lambda: list(self.db.playlist_tracks.find(
-            {"playlist_id": playlist_id}, {"track_id": 1})))
-        return self._bulk("playlist_tracks", (
-            DeleteOne({"_id": d["_id"]}) for d in stored if d["track_id"] not in keep))
+        stored = self._guard(
+            lambda: list(
+                self.db.playlist_tracks.find({"playlist_id": playlist_id}, {"track_id": 1})
+            )
+        )
+        return self._bulk(
+            "playlist_tracks",
+            (DeleteOne({"_id": d["_id"]}) for d in stored if d["track_id"] not in keep),
+        )
 
     def upsert_people(self, people):
-        return self._bulk("people", (
-            self._merge({"_id": pid}, {"display_name": name}) for pid, name in people.items()))
+        return self._bulk(
+            "people",
+            (self._merge({"_id": pid}, {"display_name": name}) for pid, name in people.items()),
+        )
 
     def upsert_artists(self, artists):
-        return self._bulk("artists", (
-            self._merge({"_id": a["id"]}, {
-                "name": a.get("name"),
-                "genres": None if a.get("genres") is None else list(a["genres"])})
-            for a in artists
-        ))
+        return self._bulk(
+            "artists",
+            (
+                self._merge(
+                    {"_id": a["id"]},
+                    {
+                        "name": a.get("name"),
+                        "genres": None if a.get("genres") is None else list(a["genres"]),
+                    },
+                )
+                for a in artists
+            ),
+        )
 
     def upsert_recommendations(self, rows):
-        return self._bulk("recommendations", (
-            self._merge({"_id": f"{r['seed_track_id']}\x1f{r['track_id']}\x1f{r['source']}"},
-                        {"seed_track_id": r["seed_track_id"], "track_id": r["track_id"],
-                         "source": r["source"], "rank": r.get("rank")})
-            for r in rows
-        ))
+        return self._bulk(
+            "recommendations",
+            (
+                self._merge(
+                    {"_id": f"{r['seed_track_id']}\x1f{r['track_id']}\x1f{r['source']}"},
+                    {
+                        "seed_track_id": r["seed_track_id"],
+                        "track_id": r["track_id"],
+                        "source": r["source"],
+                        "rank": r.get("rank"),
+                    },
+                )
+                for r in rows
+            ),
+        )
 
     def upsert_dataset(self, dataset):
-        return self._bulk("datasets", [self._merge({"_id": dataset["name"]}, {
-            k: dataset.get(k) for k in ("label_set", "source", "description")})])
+        return self._bulk(
+            "datasets",
+            [
+                self._merge(
+                    {"_id": dataset["name"]},
+                    {k: dataset.get(k) for k in ("label_set", "source", "description")},
+                )
+            ],
+        )
 
     def upsert_dataset_tracks(self, dataset, rows):
-        return self._bulk("dataset_tracks", (
-            self._merge({"_id": f"{dataset}\x1f{t}\x1f{label}"},
-                        {"dataset": dataset, "track_id": t, "label": label})
-            for t, label in rows
-        ))
+        return self._bulk(
+            "dataset_tracks",
+            (
+                self._merge(
+                    {"_id": f"{dataset}\x1f{t}\x1f{label}"},
+                    {"dataset": dataset, "track_id": t, "label": label},
+                )
+                for t, label in rows
+            ),
+        )
 
     def set_state(self, key, value):
-        self._guard(lambda: self.db.etl_state.replace_one(
-            {"_id": key}, {"_id": key, "value": value}, upsert=True))
+        self._guard(
+            lambda: self.db.etl_state.replace_one(
+                {"_id": key}, {"_id": key, "value": value}, upsert=True
+            )
+        )
 
     def delete_state(self, key):
         self._guard(lambda: self.db.etl_state.delete_one({"_id": key}))
@@ -203,8 +270,9 @@ class MongoStore(TrackStore):
         return 0 if doc is None else doc["value"]
 
     def counts(self):
-        return {c: self._guard(lambda c=c: self.db[c].estimated_document_count())
-                for c in COLLECTIONS}
+        return {
+            c: self._guard(lambda c=c: self.db[c].estimated_document_count()) for c in COLLECTIONS
+        }
 
     def get_state(self, key, default=None):
         doc = self._guard(lambda: self.db.etl_state.find_one({"_id": key}))
@@ -219,19 +287,38 @@ class MongoStore(TrackStore):
         dataset, playlist = (None if v is None else _plain(v) for v in (dataset, playlist))
         extra: tuple[str, ...] = ()
         if playlist is not None:
-            members = self._guard(lambda: list(self.db.playlist_tracks.find(
-                {"playlist_id": playlist}).sort([("position", 1), ("track_id", 1)])))
+            members = self._guard(
+                lambda: list(
+                    self.db.playlist_tracks.find({"playlist_id": playlist}).sort(
+                        [("position", 1), ("track_id", 1)]
+                    )
+                )
+            )
             tracks = self.get_tracks(m["track_id"] for m in members)
             extra = ("added_by", "added_at", "position")
-            rows = [(*_frame_row(tracks[m["track_id"]]), m.get("added_by"), m.get("added_at"),
-                     m.get("position")) for m in members if m["track_id"] in tracks]
+            rows = [
+                (
+                    *_frame_row(tracks[m["track_id"]]),
+                    m.get("added_by"),
+                    m.get("added_at"),
+                    m.get("position"),
+                )
+                for m in members
+                if m["track_id"] in tracks
+            ]
         elif dataset is not None:
-            labels = self._guard(lambda: list(self.db.dataset_tracks.find(
-                {"dataset": dataset}, {"track_id": 1, "label": 1})))
+            labels = self._guard(
+                lambda: list(
+                    self.db.dataset_tracks.find({"dataset": dataset}, {"track_id": 1, "label": 1})
+                )
+            )
             tracks = self.get_tracks(d["track_id"] for d in labels)
             extra = ("label",)
-            rows = sorted((*_frame_row(tracks[d["track_id"]]), d["label"])
-                          for d in labels if d["track_id"] in tracks)
+            rows = sorted(
+                (*_frame_row(tracks[d["track_id"]]), d["label"])
+                for d in labels
+                if d["track_id"] in tracks
+            )
         else:
             docs = self._guard(lambda: list(self.db.tracks.find().sort("_id", 1)))
             rows = [_frame_row(_track_record(d)) for d in docs]
@@ -241,19 +328,34 @@ class MongoStore(TrackStore):
         return frame_from_rows(rows, (*FRAME_COLUMNS, *extra))
 
     def list_playlists(self):
-        playlists = self._guard(lambda: list(self.db.playlists.find().sort([("name", 1), ("_id", 1)])))
+        playlists = self._guard(
+            lambda: list(self.db.playlists.find().sort([("name", 1), ("_id", 1)]))
+        )
         people = self.get_people()
         result = []
         for doc in playlists:
-            counts = self._guard(lambda d=doc: list(self.db.playlist_tracks.aggregate([
-                {"$match": {"playlist_id": d["_id"]}},
-                {"$group": {"_id": "$added_by", "n": {"$sum": 1}}},
-            ])))
+            counts = self._guard(
+                lambda d=doc: list(
+                    self.db.playlist_tracks.aggregate(
+                        [
+                            {"$match": {"playlist_id": d["_id"]}},
+                            {"$group": {"_id": "$added_by", "n": {"$sum": 1}}},
+                        ]
+                    )
+                )
+            )
             counts.sort(key=lambda c: (-c["n"], c["_id"] or ""))
-            members = [{"id": c["_id"], "display_name": people.get(c["_id"]), "track_count": c["n"]}
-                       for c in counts]
-            result.append({**_playlist(doc), "people": members,
-                           "track_count": sum(m["track_count"] for m in members)})
+            members = [
+                {"id": c["_id"], "display_name": people.get(c["_id"]), "track_count": c["n"]}
+                for c in counts
+            ]
+            result.append(
+                {
+                    **_playlist(doc),
+                    "people": members,
+                    "track_count": sum(m["track_count"] for m in members),
+                }
+            )
         return result
 
     def get_playlist(self, playlist_id):
@@ -269,23 +371,31 @@ class MongoStore(TrackStore):
     def get_artists(self, artist_ids):
         artist_ids = _plain_list(artist_ids)
         docs = self._guard(lambda: list(self.db.artists.find({"_id": {"$in": artist_ids}})))
-        return {d["_id"]: {"id": d["_id"], "name": d.get("name"), "genres": d.get("genres")}
-                for d in docs}
+        return {
+            d["_id"]: {"id": d["_id"], "name": d.get("name"), "genres": d.get("genres")}
+            for d in docs
+        }
 
     def get_recommendations(self, seed_track_id):
         seed_track_id = _plain(seed_track_id)
-        docs = self._guard(lambda: list(self.db.recommendations.find({"seed_track_id": seed_track_id})))
-        rows = [{"track_id": d["track_id"], "source": d["source"], "rank": d.get("rank")} for d in docs]
-        return sorted(rows, key=lambda r: (r["source"], r["rank"] is not None, r["rank"] or 0,
-                                           r["track_id"]))
+        docs = self._guard(
+            lambda: list(self.db.recommendations.find({"seed_track_id": seed_track_id}))
+        )
+        rows = [
+            {"track_id": d["track_id"], "source": d["source"], "rank": d.get("rank")} for d in docs
+        ]
+        return sorted(
+            rows, key=lambda r: (r["source"], r["rank"] is not None, r["rank"] or 0, r["track_id"])
+        )
 
     def recommendation_seed_ids(self):
         return set(self._guard(lambda: self.db.recommendations.distinct("seed_track_id")))
 
     def get_track_genres(self, track_ids):
         track_ids = _plain_list(track_ids)
-        docs = self._guard(lambda: list(self.db.track_genres.find(
-            {"track_id": {"$in": track_ids}})))
+        docs = self._guard(
+            lambda: list(self.db.track_genres.find({"track_id": {"$in": track_ids}}))
+        )
         found: dict[str, list[dict]] = {}
         for d in sorted(docs, key=lambda d: (d["track_id"], d["origin"], d["genre"])):
             found.setdefault(d["track_id"], []).append({"genre": d["genre"], "origin": d["origin"]})
@@ -293,26 +403,38 @@ class MongoStore(TrackStore):
 
     def dataset_labels(self, dataset):
         dataset = _plain(dataset)
-        docs = self._guard(lambda: list(self.db.dataset_tracks.find(
-            {"dataset": dataset}, {"track_id": 1, "label": 1})))
+        docs = self._guard(
+            lambda: list(
+                self.db.dataset_tracks.find({"dataset": dataset}, {"track_id": 1, "label": 1})
+            )
+        )
         return sorted((d["track_id"], d["label"]) for d in docs)
 
     def list_datasets(self):
         result = []
         for doc in self._guard(lambda: list(self.db.datasets.find().sort("_id", 1))):
-            rows = self._guard(lambda d=doc: list(self.db.dataset_tracks.find(
-                {"dataset": d["_id"]}, {"track_id": 1, "label": 1})))
-            result.append({
-                "name": doc["_id"], "label_set": doc.get("label_set"), "source": doc.get("source"),
-                "description": doc.get("description"), "row_count": len(rows),
-                "track_count": len({r["track_id"] for r in rows}),
-                "label_count": len({r["label"] for r in rows}),
-            })
+            rows = self._guard(
+                lambda d=doc: list(
+                    self.db.dataset_tracks.find({"dataset": d["_id"]}, {"track_id": 1, "label": 1})
+                )
+            )
+            result.append(
+                {
+                    "name": doc["_id"],
+                    "label_set": doc.get("label_set"),
+                    "source": doc.get("source"),
+                    "description": doc.get("description"),
+                    "row_count": len(rows),
+                    "track_count": len({r["track_id"] for r in rows}),
+                    "label_count": len({r["label"] for r in rows}),
+                }
+            )
         return result
 
 
 def _plain(value):
-    """value, if it is a plain string: anything else (a dict from some JSON) would be a query operator."""
+    """value, if it is a plain string: anything else (a dict from some JSON) would be a query
+    operator."""
     if not isinstance(value, str):
         raise TypeError(f"a MongoDB key must be a string, not {type(value).__name__}")
     return value
@@ -334,11 +456,13 @@ def _failure(exc) -> StoreUnavailable:
 
     detail = f"MongoDB: {exc}"
     if isinstance(exc, ConnectionFailure):  # includes server selection timeouts
-        return StoreUnavailable("unreachable", detail,
-                                "The MongoDB server cannot be reached (MONGODB_URI).")
+        return StoreUnavailable(
+            "unreachable", detail, "The MongoDB server cannot be reached (MONGODB_URI)."
+        )
     if isinstance(exc, ConfigurationError):  # includes an invalid URI or unknown SRV record
-        return StoreUnavailable("misconfigured", detail,
-                                "MONGODB_URI is not a valid or resolvable MongoDB address.")
+        return StoreUnavailable(
+            "misconfigured", detail, "MONGODB_URI is not a valid or resolvable MongoDB address."
+        )
     if isinstance(exc, OperationFailure):
         if exc.code in _DENIED_CODES:
             return StoreUnavailable("denied", detail)
@@ -362,6 +486,11 @@ def _frame_row(record: dict) -> tuple:
 
 
 def _playlist(doc: dict) -> dict:
-    return {"id": doc["_id"], "name": doc.get("name"), "owner_id": doc.get("owner_id"),
-            "snapshot_id": doc.get("snapshot_id"), "collaborative": bool(doc.get("collaborative")),
-            "source": doc.get("source")}
+    return {
+        "id": doc["_id"],
+        "name": doc.get("name"),
+        "owner_id": doc.get("owner_id"),
+        "snapshot_id": doc.get("snapshot_id"),
+        "collaborative": bool(doc.get("collaborative")),
+        "source": doc.get("source"),
+    }

@@ -1,4 +1,5 @@
 """The canonical track record: field names, types and valid ranges shared by every source."""
+
 from __future__ import annotations
 
 import math
@@ -153,7 +154,9 @@ def validate_frame(frame, first_line: int = 2):
         reasons[fresh] = reason
 
     ids = frame["id"].astype("string")
-    reject(~ids.str.fullmatch(TRACK_ID_RE.pattern).fillna(False).astype(bool), "not a Spotify track id")
+    reject(
+        ~ids.str.fullmatch(TRACK_ID_RE.pattern).fillna(False).astype(bool), "not a Spotify track id"
+    )
     for field in AUDIO_FEATURES:
         if field not in frame:
             continue
@@ -170,7 +173,10 @@ def validate_frame(frame, first_line: int = 2):
         frame["duration_ms"] = duration
     if "popularity" in frame:
         popularity = pd.to_numeric(frame["popularity"], errors="coerce")
-        reject(popularity.notna() & ((popularity < 0) | (popularity > 100)), "popularity outside 0..100")
+        reject(
+            popularity.notna() & ((popularity < 0) | (popularity > 100)),
+            "popularity outside 0..100",
+        )
         frame["popularity"] = popularity
     bad = reasons != ""
     positions = np.flatnonzero(bad.to_numpy())

@@ -1,16 +1,17 @@
 """The embedded, server-less store: one SQLite file under instance/, safe across processes."""
+
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import functools
+import json
 import os
 import resource
 import sqlite3
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from store.base import (
     FRAME_COLUMNS,
@@ -56,7 +57,8 @@ CREATE TABLE IF NOT EXISTS dataset_tracks (
     PRIMARY KEY (dataset, track_id, label)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS etl_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), data_version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), \
+data_version INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (id, data_version) VALUES (1, 0);
 CREATE INDEX IF NOT EXISTS dataset_tracks_by_track ON dataset_tracks (track_id);
 """
@@ -95,10 +97,13 @@ _MEMBER_UPSERT = _merge_upsert_sql("playlist_tracks", _MEMBER_COLUMNS, ("playlis
 _PEOPLE_UPSERT = _merge_upsert_sql("people", ("id", "display_name"), ("id",))
 _ARTIST_UPSERT = _merge_upsert_sql("artists", ("id", "name", "genres"), ("id",))
 _RECOMMENDATION_UPSERT = _merge_upsert_sql(
-    "recommendations", ("seed_track_id", "track_id", "source", "rank"),
+    "recommendations",
+    ("seed_track_id", "track_id", "source", "rank"),
     ("seed_track_id", "track_id", "source"),
 )
-_DATASET_UPSERT = _merge_upsert_sql("datasets", ("name", "label_set", "source", "description"), ("name",))
+_DATASET_UPSERT = _merge_upsert_sql(
+    "datasets", ("name", "label_set", "source", "description"), ("name",)
+)
 
 
 class SQLiteStore(TrackStore):
@@ -149,7 +154,8 @@ class SQLiteStore(TrackStore):
         return conn
 
     def _set_up(self, conn: sqlite3.Connection) -> None:
-        """WAL mode and the schema; a read-only file that was set up before is accepted for reads."""
+        """WAL mode and the schema; a read-only file that was set up before is accepted for
+        reads."""
         # A read, before anything is written: another program's file is left as it was. A file
         # already set up needs no write at all, so opening it never waits for a busy writer.
         if not self._schema_ready and self._check_schema(conn):
@@ -165,7 +171,8 @@ class SQLiteStore(TrackStore):
             # Creating the tables needs a write even when they exist; whether they exist is a read.
             if not _table_columns(conn):
                 raise StoreUnavailable(
-                    "read_only", f"{self.path}: {exc}",
+                    "read_only",
+                    f"{self.path}: {exc}",
                     "The database is read-only and has never been set up, so it holds nothing.",
                 ) from exc
             self._read_only_detail = f"{self.path}: {exc}"
@@ -183,8 +190,11 @@ class SQLiteStore(TrackStore):
         if not found:
             return False
         if not set(found) & set(expected):
-            raise StoreUnavailable("schema", f"{self.path} holds other tables "
-                                   f"({', '.join(sorted(found)[:5])}) and none of Plotify's")
+            raise StoreUnavailable(
+                "schema",
+                f"{self.path} holds other tables "
+                f"({', '.join(sorted(found)[:5])}) and none of Plotify's",
+            )
         problems = []
         for table, columns in expected.items():
             missing = sorted(columns - found.get(table, columns))
@@ -193,9 +203,14 @@ class SQLiteStore(TrackStore):
                 problems.append(f"table {table} lacks {', '.join(missing[:4])}{more}")
         if problems:
             raise StoreUnavailable("schema", f"{self.path}: {'; '.join(problems)}")
-        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        return (set(expected) <= set(found) and _EXPECTED_INDEXES <= indexes
-                and conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 1)
+        indexes = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        return (
+            set(expected) <= set(found)
+            and _EXPECTED_INDEXES <= indexes
+            and conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 1
+        )
 
     def _failure(self, exc: sqlite3.Error, action: str) -> StoreUnavailable:
         """The StoreUnavailable that says what an SQLite error means for whoever runs the app."""
@@ -205,8 +220,12 @@ class SQLiteStore(TrackStore):
             return StoreUnavailable("locked", f"{detail} (waited {self.timeout:g} s)")
         if code == sqlite3.SQLITE_READONLY:
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY":
-                return StoreUnavailable("read_only", detail, "The database and its folder are "
-                                        "read-only, so it cannot even be opened for reading.")
+                return StoreUnavailable(
+                    "read_only",
+                    detail,
+                    "The database and its folder are "
+                    "read-only, so it cannot even be opened for reading.",
+                )
             return StoreUnavailable("read_only", detail)
         if code == sqlite3.SQLITE_FULL:
             return StoreUnavailable("disk_full", detail)
@@ -237,8 +256,10 @@ class SQLiteStore(TrackStore):
         soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
         if soft != resource.RLIM_INFINITY:
             # Every file of the database (main file, write-ahead log) may grow up to the limit.
-            largest = max((os.path.getsize(p) for p in (self.path, self.path + "-wal")
-                           if os.path.exists(p)), default=0)
+            largest = max(
+                (os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p)),
+                default=0,
+            )
             if soft - largest < room:
                 room, limit = max(soft - largest, 0), "file-size limit of this process"
         return room, limit
@@ -315,8 +336,9 @@ class SQLiteStore(TrackStore):
         room, limit = self._room()
         if room < needed_bytes + MIN_ROOM:
             raise StoreUnavailable(
-                "disk_full", f"{self.path}: {room} bytes left ({limit}), about "
-                f"{needed_bytes + MIN_ROOM} needed")
+                "disk_full",
+                f"{self.path}: {room} bytes left ({limit}), about {needed_bytes + MIN_ROOM} needed",
+            )
 
     def write_problem(self):
         if self._read_only_detail is not None:
@@ -362,40 +384,63 @@ class SQLiteStore(TrackStore):
 
     def prune_playlist_tracks(self, playlist_id, keep_track_ids):
         keep = set(keep_track_ids)
-        stored = {r[0] for r in self._query(
-            "SELECT track_id FROM playlist_tracks WHERE playlist_id = ?", (playlist_id,))}
+        stored = {
+            r[0]
+            for r in self._query(
+                "SELECT track_id FROM playlist_tracks WHERE playlist_id = ?", (playlist_id,)
+            )
+        }
         gone = [(playlist_id, t) for t in stored - keep]
         return self._write_many(
-            "DELETE FROM playlist_tracks WHERE playlist_id = ? AND track_id = ?", gone)
+            "DELETE FROM playlist_tracks WHERE playlist_id = ? AND track_id = ?", gone
+        )
 
     def upsert_people(self, people):
         return self._write_many(_PEOPLE_UPSERT, list(people.items()))
 
     def upsert_artists(self, artists):
-        return self._write_many(_ARTIST_UPSERT, (
-            (a["id"], a.get("name"),
-             None if a.get("genres") is None else json.dumps(list(a["genres"]), ensure_ascii=False))
-            for a in artists
-        ))
+        return self._write_many(
+            _ARTIST_UPSERT,
+            (
+                (
+                    a["id"],
+                    a.get("name"),
+                    None
+                    if a.get("genres") is None
+                    else json.dumps(list(a["genres"]), ensure_ascii=False),
+                )
+                for a in artists
+            ),
+        )
 
     def upsert_recommendations(self, rows):
-        return self._write_many(_RECOMMENDATION_UPSERT, (
-            (r["seed_track_id"], r["track_id"], r["source"], r.get("rank")) for r in rows
-        ))
+        return self._write_many(
+            _RECOMMENDATION_UPSERT,
+            ((r["seed_track_id"], r["track_id"], r["source"], r.get("rank")) for r in rows),
+        )
 
     def upsert_dataset(self, dataset):
-        return self._write_many(_DATASET_UPSERT, [(
-            dataset["name"], dataset.get("label_set"), dataset.get("source"),
-            dataset.get("description"),
-        )])
+        return self._write_many(
+            _DATASET_UPSERT,
+            [
+                (
+                    dataset["name"],
+                    dataset.get("label_set"),
+                    dataset.get("source"),
+                    dataset.get("description"),
+                )
+            ],
+        )
 
     def upsert_dataset_tracks(self, dataset, rows):
         sql = "INSERT OR IGNORE INTO dataset_tracks (dataset, track_id, label) VALUES (?, ?, ?)"
         return self._write_many(sql, ((dataset, t, label) for t, label in rows))
 
     def set_state(self, key, value):
-        sql = ("INSERT INTO etl_state (key, value) VALUES (?, ?) "
-               "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        sql = (
+            "INSERT INTO etl_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
         self._write_many(sql, [(key, json.dumps(value))])
 
     def delete_state(self, key):
@@ -410,8 +455,17 @@ class SQLiteStore(TrackStore):
         return self._query("SELECT data_version FROM meta")[0][0]
 
     def counts(self):
-        tables = ("tracks", "track_genres", "playlists", "playlist_tracks", "people", "artists",
-                  "recommendations", "datasets", "dataset_tracks")
+        tables = (
+            "tracks",
+            "track_genres",
+            "playlists",
+            "playlist_tracks",
+            "people",
+            "artists",
+            "recommendations",
+            "datasets",
+            "dataset_tracks",
+        )
         sql = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in tables)
         return dict(self._query(sql))
 
@@ -424,8 +478,9 @@ class SQLiteStore(TrackStore):
         found = {}
         for batch in chunked(ids, 900):  # SQLite caps bound parameters per statement
             marks = ", ".join("?" for _ in batch)
-            for row in self._query(f"SELECT {', '.join(TRACK_FIELDS)} FROM tracks "
-                                   f"WHERE id IN ({marks})", batch):
+            for row in self._query(
+                f"SELECT {', '.join(TRACK_FIELDS)} FROM tracks WHERE id IN ({marks})", batch
+            ):
                 record = {f: v for f, v in zip(TRACK_FIELDS, row) if v is not None}
                 for field in ("artists", "artist_ids"):
                     if field in record:
@@ -439,14 +494,18 @@ class SQLiteStore(TrackStore):
         params: list = []
         if playlist is not None:
             extra = ("added_by", "added_at", "position")
-            sql = (f"SELECT {', '.join(columns)}, m.added_by, m.added_at, m.position "
-                   "FROM playlist_tracks m JOIN tracks t ON t.id = m.track_id "
-                   "WHERE m.playlist_id = ? ORDER BY m.position, t.id")
+            sql = (
+                f"SELECT {', '.join(columns)}, m.added_by, m.added_at, m.position "
+                "FROM playlist_tracks m JOIN tracks t ON t.id = m.track_id "
+                "WHERE m.playlist_id = ? ORDER BY m.position, t.id"
+            )
             params = [playlist]
         elif dataset is not None:
             extra = ("label",)
-            sql = (f"SELECT {', '.join(columns)}, d.label FROM dataset_tracks d "
-                   "JOIN tracks t ON t.id = d.track_id WHERE d.dataset = ? ORDER BY t.id, d.label")
+            sql = (
+                f"SELECT {', '.join(columns)}, d.label FROM dataset_tracks d "
+                "JOIN tracks t ON t.id = d.track_id WHERE d.dataset = ? ORDER BY t.id, d.label"
+            )
             params = [dataset]
         else:
             sql = f"SELECT {', '.join(columns)} FROM tracks t ORDER BY t.id"
@@ -459,15 +518,23 @@ class SQLiteStore(TrackStore):
         return frame
 
     def list_playlists(self):
-        playlists = [dict(zip(_PLAYLIST_COLUMNS, r)) for r in self._query(
-            f"SELECT {', '.join(_PLAYLIST_COLUMNS)} FROM playlists ORDER BY name, id")]
+        playlists = [
+            dict(zip(_PLAYLIST_COLUMNS, r))
+            for r in self._query(
+                f"SELECT {', '.join(_PLAYLIST_COLUMNS)} FROM playlists ORDER BY name, id"
+            )
+        ]
         members = self._query(
             "SELECT m.playlist_id, m.added_by, p.display_name, COUNT(*) FROM playlist_tracks m "
             "LEFT JOIN people p ON p.id = m.added_by GROUP BY m.playlist_id, m.added_by "
-            "ORDER BY COUNT(*) DESC, m.added_by")
+            "ORDER BY COUNT(*) DESC, m.added_by"
+        )
         for playlist in playlists:
-            people = [{"id": who, "display_name": name, "track_count": n}
-                      for pid, who, name, n in members if pid == playlist["id"]]
+            people = [
+                {"id": who, "display_name": name, "track_count": n}
+                for pid, who, name, n in members
+                if pid == playlist["id"]
+            ]
             playlist["people"] = people
             playlist["track_count"] = sum(p["track_count"] for p in people)
             playlist["collaborative"] = bool(playlist["collaborative"])
@@ -475,7 +542,8 @@ class SQLiteStore(TrackStore):
 
     def get_playlist(self, playlist_id):
         rows = self._query(
-            f"SELECT {', '.join(_PLAYLIST_COLUMNS)} FROM playlists WHERE id = ?", (playlist_id,))
+            f"SELECT {', '.join(_PLAYLIST_COLUMNS)} FROM playlists WHERE id = ?", (playlist_id,)
+        )
         if not rows:
             return None
         playlist = dict(zip(_PLAYLIST_COLUMNS, rows[0]))
@@ -492,15 +560,21 @@ class SQLiteStore(TrackStore):
         for batch in chunked(list(dict.fromkeys(artist_ids)), 900):
             marks = ", ".join("?" for _ in batch)
             for i, name, genres in self._query(
-                    f"SELECT id, name, genres FROM artists WHERE id IN ({marks})", batch):
-                found[i] = {"id": i, "name": name,
-                            "genres": None if genres is None else json.loads(genres)}
+                f"SELECT id, name, genres FROM artists WHERE id IN ({marks})", batch
+            ):
+                found[i] = {
+                    "id": i,
+                    "name": name,
+                    "genres": None if genres is None else json.loads(genres),
+                }
         return found
 
     def get_recommendations(self, seed_track_id):
         rows = self._query(
             "SELECT track_id, source, rank FROM recommendations WHERE seed_track_id = ? "
-            "ORDER BY source, rank, track_id", (seed_track_id,))
+            "ORDER BY source, rank, track_id",
+            (seed_track_id,),
+        )
         return [{"track_id": t, "source": s, "rank": r} for t, s, r in rows]
 
     def recommendation_seed_ids(self):
@@ -511,22 +585,34 @@ class SQLiteStore(TrackStore):
         for batch in chunked(list(dict.fromkeys(track_ids)), 900):
             marks = ", ".join("?" for _ in batch)
             for t, genre, origin in self._query(
-                    f"SELECT track_id, genre, origin FROM track_genres WHERE track_id IN ({marks}) "
-                    "ORDER BY track_id, origin, genre", batch):
+                f"SELECT track_id, genre, origin FROM track_genres WHERE track_id IN ({marks}) "
+                "ORDER BY track_id, origin, genre",
+                batch,
+            ):
                 found.setdefault(t, []).append({"genre": genre, "origin": origin})
         return found
 
     def dataset_labels(self, dataset):
-        return self._query("SELECT track_id, label FROM dataset_tracks WHERE dataset = ? "
-                           "ORDER BY track_id, label", (dataset,))
+        return self._query(
+            "SELECT track_id, label FROM dataset_tracks WHERE dataset = ? ORDER BY track_id, label",
+            (dataset,),
+        )
 
     def list_datasets(self):
         rows = self._query(
             "SELECT d.name, d.label_set, d.source, d.description, COUNT(t.track_id), "
             "COUNT(DISTINCT t.track_id), COUNT(DISTINCT t.label) FROM datasets d "
-            "LEFT JOIN dataset_tracks t ON t.dataset = d.name GROUP BY d.name ORDER BY d.name")
-        keys = ("name", "label_set", "source", "description", "row_count", "track_count",
-                "label_count")
+            "LEFT JOIN dataset_tracks t ON t.dataset = d.name GROUP BY d.name ORDER BY d.name"
+        )
+        keys = (
+            "name",
+            "label_set",
+            "source",
+            "description",
+            "row_count",
+            "track_count",
+            "label_count",
+        )
         return [dict(zip(keys, r)) for r in rows]
 
 
@@ -563,8 +649,11 @@ def _expected_columns() -> dict[str, set[str]]:
 def _os_failure(exc: OSError, action: str) -> StoreUnavailable:
     detail = f"{action}: {exc}"
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return StoreUnavailable("read_only", detail, "The database folder cannot be created or "
-                                "written (read-only or not permitted).")
+        return StoreUnavailable(
+            "read_only",
+            detail,
+            "The database folder cannot be created or written (read-only or not permitted).",
+        )
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return StoreUnavailable("disk_full", detail)
     return StoreUnavailable("unreachable", detail, "The database file cannot be opened.")

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from testsupport import DATASET_CSV, PLAYLIST_CSV, RECOMMENDATIONS_CSV, import_demo, make_app
+from tests.support import DATASET_CSV, PLAYLIST_CSV, RECOMMENDATIONS_CSV, import_demo, make_app
 
 # TensorFlow's C++ start-up chatter hides test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

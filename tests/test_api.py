@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from testsupport import PLOTIFY_PLAYLIST_ID
+from tests.support import DATASET_TRACKS, DEMO_STORE_TRACKS, PLAYLIST_TRACKS, PLOTIFY_PLAYLIST_ID
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # first row of the 114k dataset (acoustic)
 BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # first track of the Plotify playlist, has recommendations
@@ -21,7 +21,7 @@ def assert_error(response, status: int):
 
 def test_playlists_list_people_with_colours(client):
     [playlist] = client.get("/api/playlists").get_json()["playlists"]
-    assert playlist["id"] == PLOTIFY_PLAYLIST_ID and playlist["track_count"] == 158
+    assert playlist["id"] == PLOTIFY_PLAYLIST_ID and playlist["track_count"] == PLAYLIST_TRACKS
     people = playlist["people"]
     assert [p["track_count"] for p in people] == [55, 36, 30, 28, 6, 3]
     assert len({p["color"] for p in people}) == 6
@@ -31,7 +31,7 @@ def test_playlists_list_people_with_colours(client):
 def test_playlist_tracks_are_columns_with_people(client):
     body = client.get(f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}").get_json()
     columns = body["columns"]
-    assert body["count"] == 158 and all(len(v) == 158 for v in columns.values())
+    assert body["count"] == PLAYLIST_TRACKS and all(len(v) == PLAYLIST_TRACKS for v in columns.values())
     assert set(columns["added_by"]) == {p["id"] for p in body["people"]}
     assert "energy" in body["features"] and "valence" in body["features"]
     first = columns["id"].index(BEE_GEES)
@@ -46,12 +46,12 @@ def test_catalogue_payload_is_gzipped_and_cached(client):
 
     genres = set(body["columns"]["genre"]) - {None}
     # Tracks under several genres show one of them, so a few genres may never be the one shown.
-    assert body["count"] == 92521 and 100 < len(genres) and genres <= set(load_taxonomy().family_of)
+    assert body["count"] == DEMO_STORE_TRACKS and 100 < len(genres) and genres <= set(load_taxonomy().family_of)
     etag = response.headers["ETag"]
     again = client.get("/api/tracks", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
     plain = client.get("/api/tracks")
-    assert "Content-Encoding" not in plain.headers and json.loads(plain.data)["count"] == 92521
+    assert "Content-Encoding" not in plain.headers and json.loads(plain.data)["count"] == DEMO_STORE_TRACKS
 
 
 def test_etag_changes_when_the_store_changes(writable_app):
@@ -68,7 +68,7 @@ def test_etag_changes_when_the_store_changes(writable_app):
 
 def test_dataset_tracks(client):
     body = client.get("/api/tracks?dataset=spotify-tracks-114k").get_json()
-    assert body["count"] == 89740
+    assert body["count"] == DATASET_TRACKS
     assert_error(client.get("/api/tracks?dataset=nope"), 404)
 
 
@@ -115,14 +115,17 @@ def test_unknown_api_path_and_method_are_json(client):
     assert_error(client.post("/api/playlists"), 405)
 
 
-def test_healthz_reports_store_and_model(client):
+def test_healthz_reports_store_and_model(app, client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["store"] == {"status": "ok", "backend": "sqlite"}
-    assert body["model"]["status"] in {"ok", "not loaded", "unavailable"}
+    # /healthz never loads the model itself: it reports the bundle once something has used it.
+    app.extensions["model"].get()
+    model = client.get("/healthz").get_json()["model"]
+    assert model["status"] == "ok" and model["trained"]
 
 
 def test_unreachable_database_answers_503(tmp_path):
-    from testsupport import make_app
+    from tests.support import make_app
 
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -174,7 +177,7 @@ def test_predict_catalogue_hit(client):
     assert families[0]["probability"] >= families[-1]["probability"]
     import pandas as pd
 
-    from testsupport import DATASET_CSV
+    from tests.support import DATASET_CSV
 
     rows = pd.read_csv(DATASET_CSV, usecols=["track_id", "track_genre"])
     expected = sorted(rows.loc[rows["track_id"] == GEN_HOSHINO_COMEDY, "track_genre"])
@@ -211,8 +214,8 @@ def test_predict_errors(client, query, status):
 
 
 def test_predict_without_model_is_503_and_the_rest_works(catalogue_db, tmp_path):
-    from testsupport import PLOTIFY_PLAYLIST_ID as playlist
-    from testsupport import make_app
+    from tests.support import PLOTIFY_PLAYLIST_ID as playlist
+    from tests.support import make_app
 
     client = make_app(catalogue_db, MODELS_DIR=str(tmp_path)).test_client()
     response = client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}")
@@ -226,7 +229,7 @@ def test_predict_without_model_is_503_and_the_rest_works(catalogue_db, tmp_path)
 def test_corrupt_model_bundle_is_refused(catalogue_db, trained_models_dir, tmp_path):
     import shutil
 
-    from testsupport import make_app
+    from tests.support import make_app
 
     broken = tmp_path / "models"
     shutil.copytree(trained_models_dir, broken)
@@ -245,7 +248,7 @@ def test_clusters_are_served(client):
 
 def test_predict_searches_spotify_when_not_in_the_catalogue(empty_app, trained_models_dir):
     """An empty local catalogue: the track comes from Spotify search, its features from the providers."""
-    from standin.server import StandIn
+    from tests.standin.server import StandIn
 
     with StandIn() as standin:
         empty_app.config.update(standin.config(), MODELS_DIR=trained_models_dir)
@@ -263,7 +266,7 @@ def test_predict_searches_spotify_when_not_in_the_catalogue(empty_app, trained_m
 
 
 def test_model_report_is_served_without_leaving_its_folder(tmp_path, catalogue_db):
-    from testsupport import make_app
+    from tests.support import make_app
 
     report = tmp_path / "report"
     report.mkdir()
@@ -287,7 +290,7 @@ def test_security_headers_on_every_response(client, path):
 
 def test_production_refuses_the_development_secret_key(monkeypatch, tmp_path):
     from app import create_app
-    from security import InsecureConfiguration
+    from web.security import InsecureConfiguration
 
     monkeypatch.setenv("PLOTIFY_PRODUCTION", "1")
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -301,7 +304,7 @@ def test_a_retrained_bundle_is_picked_up_without_a_restart(catalogue_db, trained
     import os
     import shutil
 
-    from testsupport import make_app
+    from tests.support import make_app
 
     bundle = tmp_path / "models"
     shutil.copytree(trained_models_dir, bundle)

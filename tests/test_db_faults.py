@@ -1,4 +1,5 @@
-"""Database failure modes: the app starts, /healthz names the problem, the API answers 503, the ETL writes nothing."""
+"""Database failures: the app starts, /healthz names it, the API answers 503, ETL writes nothing."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,16 +16,21 @@ import time
 
 import pytest
 
-from testsupport import DATASET_CSV, PLAYLIST_CSV, PLOTIFY_PLAYLIST_ID, ROOT, make_app
 from store import open_store
 from store.base import FAILURE_MESSAGES, StoreUnavailable
+from tests.support import DATASET_CSV, PLAYLIST_CSV, PLOTIFY_PLAYLIST_ID, ROOT, make_app
 
 BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # first track of the Plotify playlist
 NOWHERE = "mongodb://127.0.0.1:1/plotify?serverSelectionTimeoutMS=300"
 # Every route that reads the store; each must answer 503 JSON when it cannot.
-STORE_ROUTES = ("/api/playlists", "/api/datasets", "/api/tracks",
-                f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}", f"/api/tracks/{BEE_GEES}",
-                f"/api/tracks/{BEE_GEES}/recommendations")
+STORE_ROUTES = (
+    "/api/playlists",
+    "/api/datasets",
+    "/api/tracks",
+    f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}",
+    f"/api/tracks/{BEE_GEES}",
+    f"/api/tracks/{BEE_GEES}/recommendations",
+)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -71,8 +77,13 @@ def playlist_db(tmp_path_factory) -> str:
 
     path = str(tmp_path_factory.mktemp("faults") / "playlist.sqlite3")
     target = open_store(path)
-    import_file(target, PLAYLIST_CSV, playlist_id=PLOTIFY_PLAYLIST_ID,
-                playlist_name="Data Analysis Jamz", people=plotify_people())
+    import_file(
+        target,
+        PLAYLIST_CSV,
+        playlist_id=PLOTIFY_PLAYLIST_ID,
+        playlist_name="Data Analysis Jamz",
+        people=plotify_people(),
+    )
     target._connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     target.close()
     return path
@@ -87,8 +98,15 @@ def db_copy(playlist_db, tmp_path) -> str:
 
 def flask_env(database: str, instance: str, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "DATABASE")}
-    env.update(DATABASE=database, INSTANCE_PATH=instance, SECRET_KEY="test", HOME=instance,
-               MODELS_DIR=instance, TF_CPP_MIN_LOG_LEVEL="3", **extra)
+    env.update(
+        DATABASE=database,
+        INSTANCE_PATH=instance,
+        SECRET_KEY="test",
+        HOME=instance,
+        MODELS_DIR=instance,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        **extra,
+    )
     return env
 
 
@@ -106,15 +124,29 @@ print(json.dumps(answers))
 
 
 def probe(env: dict, paths, preexec=None) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, *paths], cwd=ROOT, env=env, text=True,
-                          capture_output=True, timeout=120, preexec_fn=preexec)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *paths],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        preexec_fn=preexec,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def flask_cli(env: dict, *args, preexec=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                          text=True, capture_output=True, timeout=300, preexec_fn=preexec)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        preexec_fn=preexec,
+    )
 
 
 def without_root_privileges():
@@ -135,6 +167,7 @@ def without_root_privileges():
         for cap in (cap_dac_override, cap_dac_read_search, cap_fowner):
             if libc.prctl(pr_capbset_drop, cap, 0, 0, 0) != 0:
                 raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
     return drop
 
 
@@ -148,10 +181,13 @@ def restore_modes():
 
 
 # -- corrupt, foreign, missing -------------------------------------------------------------------
-@pytest.mark.parametrize("content, reason", [
-    (b"this is not a database\n" * 200, "corrupt"),
-    (None, "schema"),  # a real SQLite file, set up by some other program
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"this is not a database\n" * 200, "corrupt"),
+        (None, "schema"),  # a real SQLite file, set up by some other program
+    ],
+)
 def test_foreign_or_damaged_file_is_named_and_left_alone(tmp_path, content, reason):
     path = str(tmp_path / "plotify.sqlite3")
     if content is None:
@@ -217,8 +253,9 @@ time.sleep(60)
 
 @contextlib.contextmanager
 def lock_held(path: str, kind: str):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, path, kind], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, path, kind], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         yield
@@ -271,11 +308,16 @@ def test_read_only_file_serves_reads_and_refuses_writes(playlist_db, tmp_path):
     before = file_digest(database)
     env = flask_env(database, str(tmp_path))
 
-    answers = probe(env, ["/healthz", "/api/playlists", f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}"],
-                    preexec=without_root_privileges())
+    answers = probe(
+        env,
+        ["/healthz", "/api/playlists", f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}"],
+        preexec=without_root_privileges(),
+    )
     status, health = answers["/healthz"]
     assert status == 200 and health["status"] == "degraded"
-    assert health["store"]["status"] == "writes_refused" and health["store"]["reason"] == "read_only"
+    assert (
+        health["store"]["status"] == "writes_refused" and health["store"]["reason"] == "read_only"
+    )
     assert str(tmp_path) not in json.dumps(health)
     assert answers["/api/playlists"][0] == 200
     assert answers[f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}"][0] == 200
@@ -304,8 +346,10 @@ def test_read_only_folder_answers_503(playlist_db, tmp_path, restore_modes):
     for route in STORE_ROUTES:
         status, body = answers[route]
         assert status == 503 and set(body) == {"error", "message"}
-    assert_refused(flask_cli(env, "etl", "import", PLAYLIST_CSV, preexec=without_root_privileges()),
-                   "read-only")
+    assert_refused(
+        flask_cli(env, "etl", "import", PLAYLIST_CSV, preexec=without_root_privileges()),
+        "read-only",
+    )
 
 
 # -- disk full -------------------------------------------------------------------------------------
@@ -314,9 +358,11 @@ def file_size_limit(limit: int):
 
     SIGXFSZ is ignored so that the write fails with EFBIG instead of killing the process.
     """
+
     def apply():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
@@ -350,8 +396,14 @@ except StoreUnavailable as exc:
 
 def test_disk_filling_up_midway_keeps_whole_batches(db_copy):
     limit = os.path.getsize(db_copy) + 3 * 1024 * 1024
-    done = subprocess.run([sys.executable, "-c", FILL, db_copy], cwd=ROOT, text=True,
-                          capture_output=True, timeout=120, preexec_fn=file_size_limit(limit))
+    done = subprocess.run(
+        [sys.executable, "-c", FILL, db_copy],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        preexec_fn=file_size_limit(limit),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     outcome = json.loads(done.stdout)
     assert outcome["reason"] == "disk_full" and outcome["batches"] >= 1
@@ -364,8 +416,17 @@ def test_disk_filling_up_midway_keeps_whole_batches(db_copy):
 def _can_mount_tmpfs() -> bool:
     if not shutil.which("unshare"):
         return False
-    trial = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c",
-                            "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True)
+    trial = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--map-root-user",
+            "sh",
+            "-c",
+            "mount -t tmpfs -o size=1m tmpfs /mnt",
+        ],
+        capture_output=True,
+    )
     return trial.returncode == 0
 
 
@@ -377,16 +438,23 @@ def test_really_full_tmpfs(playlist_db, tmp_path):
     script = (
         f"mount -t tmpfs -o size=2m tmpfs {mount_point} && cp {playlist_db} {mount_point}/p.sqlite3"
         f" && {sys.executable} -m flask --app app etl import {DATASET_CSV};"
-        f" echo exit=$?; {sys.executable} -c '{FILL}' {mount_point}/p.sqlite3")
+        f" echo exit=$?; {sys.executable} -c '{FILL}' {mount_point}/p.sqlite3"
+    )
     env = flask_env(f"{mount_point}/p.sqlite3", str(tmp_path))
-    done = subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c", script], cwd=ROOT,
-                          env=env, text=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        ["unshare", "--mount", "--map-root-user", "sh", "-c", script],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert "Nothing was written" in done.stderr and "full" in done.stderr, done.stderr[-2000:]
     assert "exit=1" in done.stdout
     assert json.loads(done.stdout.strip().splitlines()[-1])["reason"] == "disk_full"
 
 
-# -- MongoDB ----------------------------------------------------------------------------------------
+# -- MongoDB -------------------------------------------------------------------------------
 def test_mongodb_pointing_nowhere(tmp_path):
     app = make_app(str(tmp_path / "unused.sqlite3"), MONGODB_URI=NOWHERE, MODELS_DIR=str(tmp_path))
     client = app.test_client()
@@ -405,14 +473,18 @@ def test_mongodb_pointing_nowhere(tmp_path):
 
 
 def test_invalid_mongodb_uri(tmp_path):
-    app = make_app(str(tmp_path / "unused.sqlite3"), MONGODB_URI="mongodb://:@/",
-                   MODELS_DIR=str(tmp_path))
+    app = make_app(
+        str(tmp_path / "unused.sqlite3"), MONGODB_URI="mongodb://:@/", MODELS_DIR=str(tmp_path)
+    )
     assert_healthz(app.test_client(), "misconfigured")
-    assert_refused(app.test_cli_runner().invoke(args=["etl", "import", PLAYLIST_CSV]), "not a valid")
+    assert_refused(
+        app.test_cli_runner().invoke(args=["etl", "import", PLAYLIST_CSV]), "not a valid"
+    )
 
 
 def test_mongodb_user_without_write_role_reads_but_cannot_load():
-    """Index creation refused (Unauthorized, code 13): reads carry on, writes are refused up front."""
+    """Index creation refused (Unauthorized, code 13): reads carry on, writes are refused up
+    front."""
     from pymongo.errors import OperationFailure
 
     from store.mongo import MongoStore
@@ -447,15 +519,21 @@ def test_mongodb_user_without_write_role_reads_but_cannot_load():
     assert failure.value.reason == "denied" and "example" not in failure.value.message
 
 
-# -- the app starts whatever the database does ------------------------------------------------------
-@pytest.mark.parametrize("database, uri, instance", [
-    ("/proc/plotify/plotify.sqlite3", None, "/proc/plotify-instance"),  # nothing can be created
-    ("unused.sqlite3", NOWHERE, None),
-])
+# -- the app starts whatever the database does ---------------------------------------------
+@pytest.mark.parametrize(
+    "database, uri, instance",
+    [
+        ("/proc/plotify/plotify.sqlite3", None, "/proc/plotify-instance"),  # nothing can be created
+        ("unused.sqlite3", NOWHERE, None),
+    ],
+)
 def test_the_app_starts_and_serves_the_page(tmp_path, database, uri, instance):
-    app = make_app(database if database.startswith("/") else str(tmp_path / database),
-                   MONGODB_URI=uri, INSTANCE_PATH=instance or str(tmp_path / "instance"),
-                   MODELS_DIR=str(tmp_path))
+    app = make_app(
+        database if database.startswith("/") else str(tmp_path / database),
+        MONGODB_URI=uri,
+        INSTANCE_PATH=instance or str(tmp_path / "instance"),
+        MODELS_DIR=str(tmp_path),
+    )
     page = app.test_client().get("/")
     assert page.status_code == 200 and b"plotify" in page.data.lower()
 
@@ -469,7 +547,7 @@ def test_every_reason_has_a_public_message_without_paths():
         StoreUnavailable("something else")
 
 
-# -- corrupt or mismatched model bundles ------------------------------------------------------------
+# -- corrupt or mismatched model bundles ---------------------------------------------------
 @pytest.fixture(scope="module")
 def small_bundle(tmp_path_factory) -> str:
     """A real bundle trained quickly on eight genres of the 114k dataset."""
@@ -477,11 +555,24 @@ def small_bundle(tmp_path_factory) -> str:
     from ml.train import TrainConfig, train_bundle
 
     frame = load_labelled_tracks(DATASET_CSV)
-    genres = ["black-metal", "classical", "country", "deep-house", "hip-hop", "j-pop", "salsa", "sleep"]
+    genres = [
+        "black-metal",
+        "classical",
+        "country",
+        "deep-house",
+        "hip-hop",
+        "j-pop",
+        "salsa",
+        "sleep",
+    ]
     frame = frame[frame["label"].isin(genres)].reset_index(drop=True)
     directory = str(tmp_path_factory.mktemp("bundle"))
-    train_bundle(frame, directory, config=TrainConfig(hidden=(32,), max_epochs=2, patience=1,
-                                                      batch_size=512), echo=lambda line: None)
+    train_bundle(
+        frame,
+        directory,
+        config=TrainConfig(hidden=(32,), max_epochs=2, patience=1, batch_size=512),
+        echo=lambda line: None,
+    )
     return directory
 
 
@@ -499,6 +590,7 @@ def _truncate(name):
         path = os.path.join(directory, name)
         with open(path, "r+b") as handle:
             handle.truncate(os.path.getsize(path) // 2)
+
     return damage
 
 
@@ -518,7 +610,10 @@ def _replace_and_rehash(name, content_of):
     def damage(directory):
         path = os.path.join(directory, name)
         content_of(path)
-        _edit_meta(directory, lambda meta: meta["files_sha256"].__setitem__(name, file_sha256(path)))
+        _edit_meta(
+            directory, lambda meta: meta["files_sha256"].__setitem__(name, file_sha256(path))
+        )
+
     return damage
 
 
@@ -538,29 +633,47 @@ def _reordered_scaler(path):
 BUNDLE_DAMAGE = {
     "truncated model.keras": (_truncate("model.keras"), "model.keras does not match"),
     "truncated scaler.joblib": (_truncate("scaler.joblib"), "scaler.joblib does not match"),
-    "truncated label_encoder.joblib": (_truncate("label_encoder.joblib"),
-                                       "label_encoder.joblib does not match"),
-    "missing model.keras": (lambda d: os.remove(os.path.join(d, "model.keras")),
-                            "model.keras is missing"),
+    "truncated label_encoder.joblib": (
+        _truncate("label_encoder.joblib"),
+        "label_encoder.joblib does not match",
+    ),
+    "missing model.keras": (
+        lambda d: os.remove(os.path.join(d, "model.keras")),
+        "model.keras is missing",
+    ),
     "truncated meta.json": (_truncate("meta.json"), "meta.json cannot be read"),
-    "meta.json with other feature order": (lambda d: _edit_meta(d, _swap_features), "feature order"),
+    "meta.json with other feature order": (
+        lambda d: _edit_meta(d, _swap_features),
+        "feature order",
+    ),
     "meta.json with another label": (
-        lambda d: _edit_meta(d, lambda m: m["labels"].__setitem__(0, "polka")), "label set"),
+        lambda d: _edit_meta(d, lambda m: m["labels"].__setitem__(0, "polka")),
+        "label set",
+    ),
     "meta.json with one label fewer": (lambda d: _edit_meta(d, _drop_label), "label set"),
     "meta.json with an unknown feature": (
         lambda d: _edit_meta(d, lambda m: m["features"].__setitem__(0, "mood")),
-        "features this version does not know"),
-    "meta.json without its label list": (lambda d: _edit_meta(d, lambda m: m.pop("labels")),
-                                         "lacks or garbles labels"),
-    "scaler.joblib replaced by junk, hash updated": (_replace_and_rehash("scaler.joblib", _junk),
-                                                     "scaler.joblib cannot be loaded"),
+        "features this version does not know",
+    ),
+    "meta.json without its label list": (
+        lambda d: _edit_meta(d, lambda m: m.pop("labels")),
+        "lacks or garbles labels",
+    ),
+    "scaler.joblib replaced by junk, hash updated": (
+        _replace_and_rehash("scaler.joblib", _junk),
+        "scaler.joblib cannot be loaded",
+    ),
     "scaler.joblib of other feature order, hash updated": (
-        _replace_and_rehash("scaler.joblib", _reordered_scaler), "feature order"),
+        _replace_and_rehash("scaler.joblib", _reordered_scaler),
+        "feature order",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(BUNDLE_DAMAGE))
-def test_damaged_bundle_is_refused_and_only_predict_answers_503(case, small_bundle, playlist_db, tmp_path):
+def test_damaged_bundle_is_refused_and_only_predict_answers_503(
+    case, small_bundle, playlist_db, tmp_path
+):
     from ml.predictor import GenrePredictor, ModelUnavailable
 
     damage, words = BUNDLE_DAMAGE[case]

@@ -1,4 +1,5 @@
 """Fault and kill campaigns: the live ETL and `etl import` under random faults and SIGKILLs."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,9 @@ import random
 
 import pytest
 
-from standin import FaultPlan, StandIn
-from standin.campaign import (
+from store import open_store
+from tests.standin import FaultPlan, StandIn
+from tests.standin.campaign import (
     CLIENT_TIMEOUT,
     LIVE_COMMANDS,
     PASSING_KINDS,
@@ -22,9 +24,8 @@ from standin.campaign import (
     run_to_completion,
     timed_clean_run,
 )
-from standin.integrity import content_digest, duplicates, junk
-from store import open_store
-from testsupport import DATASET_CSV
+from tests.standin.integrity import content_digest, duplicates, junk
+from tests.support import DATASET_CSV, DATASET_TRACKS, PLAYLIST_TRACKS
 
 CAMPAIGN_SEEDS = range(4)
 NULL_SEEDS = range(2)
@@ -45,21 +46,29 @@ def references(campaign_standin, tmp_path_factory):
 
     def get(index: int):
         if index not in cache:
-            cache[index] = reference_digest(campaign_standin, RESTRICTED_WORLDS[index],
-                                            root / str(index))
+            cache[index] = reference_digest(
+                campaign_standin, RESTRICTED_WORLDS[index], root / str(index)
+            )
         return cache[index]
 
     return get
 
 
 @pytest.mark.parametrize("seed", CAMPAIGN_SEEDS)
-def test_random_faults_stop_clearly_and_reruns_converge(campaign_standin, references, tmp_path,
-                                                        seed):
+def test_random_faults_stop_clearly_and_reruns_converge(
+    campaign_standin, references, tmp_path, seed
+):
     world = seed % len(RESTRICTED_WORLDS)
     expected = references(world)
     restrict(campaign_standin, RESTRICTED_WORLDS[world])
-    plan = FaultPlan(seed, probability=0.04, kinds=PASSING_KINDS, only=STOPPING_ONLY,
-                     retry_after=0.05, timeout_delay=CLIENT_TIMEOUT * 3)
+    plan = FaultPlan(
+        seed,
+        probability=0.04,
+        kinds=PASSING_KINDS,
+        only=STOPPING_ONLY,
+        retry_after=0.05,
+        timeout_delay=CLIENT_TIMEOUT * 3,
+    )
     database = str(tmp_path / "faulty.sqlite3")
     stops, _ = run_to_completion(campaign_standin, database, tmp_path, plan)
 
@@ -86,14 +95,16 @@ def test_null_entries_are_skipped_counted_and_never_stored(campaign_standin, tmp
     # Null rows of the playlist are skipped as unavailable, positions counting on.
     rows_nulled = nulls[("playlist", "entry")] + nulls[("playlist_items", "entry")]
     assert playlist.counts["skipped"]["unavailable"] == rows_nulled
-    assert playlist.counts["tracks"] == 158 - rows_nulled
+    assert playlist.counts["tracks"] == PLAYLIST_TRACKS - rows_nulled
     # Every other null is dropped and counted in the run's report under its endpoint.
-    names = {"playlist": "Spotify GET /playlists/{id}",
-             "playlist_items": "Spotify GET /playlists/{id}/items",
-             "artist": "Spotify GET /artists/{id}",
-             "recommendations": "Spotify GET /recommendations",
-             "rb_audio_features": "ReccoBeats GET /v1/audio-features",
-             "rb_recommendation": "ReccoBeats GET /v1/track/recommendation"}
+    names = {
+        "playlist": "Spotify GET /playlists/{id}",
+        "playlist_items": "Spotify GET /playlists/{id}/items",
+        "artist": "Spotify GET /artists/{id}",
+        "recommendations": "Spotify GET /recommendations",
+        "rb_audio_features": "ReccoBeats GET /v1/audio-features",
+        "rb_recommendation": "ReccoBeats GET /v1/track/recommendation",
+    }
     expected_counts: dict[str, int] = {}
     for (endpoint, what), count in nulls.items():
         if what == "entry" and endpoint in ("playlist", "playlist_items", "audio_features"):
@@ -105,8 +116,9 @@ def test_null_entries_are_skipped_counted_and_never_stored(campaign_standin, tmp
             reported[endpoint] = reported.get(endpoint, 0) + count
     assert reported == expected_counts
     if reported:
-        assert any("null entries in answers" in line for line in playlist.lines
-                   + recommendations.lines)
+        assert any(
+            "null entries in answers" in line for line in playlist.lines + recommendations.lines
+        )
     # A null in /audio-features means "unknown to Spotify": the track goes to ReccoBeats.
     store = open_store(database)
     try:
@@ -143,8 +155,9 @@ def test_live_etl_killed_at_random_moments_converges(tmp_path):
 
 def test_import_killed_at_random_moments_converges(tmp_path):
     database = str(tmp_path / "killed.sqlite3")
-    env = dict(os.environ, DATABASE=database, MONGODB_URI="",
-               INSTANCE_PATH=str(tmp_path / "instance"))
+    env = dict(
+        os.environ, DATABASE=database, MONGODB_URI="", INSTANCE_PATH=str(tmp_path / "instance")
+    )
     command = [["etl", "import", DATASET_CSV]]
     # One kill here (CI time); bench/bench_faults.py kills it many times, some in a row.
     assert kill_during(command, env, random.Random(114).uniform(1.5, 5.0))
@@ -156,6 +169,6 @@ def test_import_killed_at_random_moments_converges(tmp_path):
     import_file(store, DATASET_CSV)
     store.close()
     counts, digest = content_digest(database)
-    assert counts["tracks"] == 89740
+    assert counts["tracks"] == DATASET_TRACKS
     assert (counts, digest) == content_digest(clean)
     assert not any(duplicates(database).values())

@@ -1,4 +1,8 @@
-"""Property-based fuzzing of every operation in the app's own OpenAPI document (schemathesis, in-process)."""
+"""Property-based fuzzing of every operation in the app's own OpenAPI document.
+
+It uses schemathesis, in-process.
+"""
+
 from __future__ import annotations
 
 import json
@@ -22,12 +26,19 @@ ERROR_KEYS = {"error", "message"}
 # Collected from the document itself, so a new route is fuzzed without touching this file. The
 # route serving the document is left out, as schemathesis leaves it out of the schema it loads.
 DOCUMENT_PATH = "/api/openapi.json"
-OPERATIONS = [(method.upper(), path) for path, item in SPEC["paths"].items() for method in item
-              if path != DOCUMENT_PATH]
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in SPEC["paths"].items()
+    for method in item
+    if path != DOCUMENT_PATH
+]
 # Invalid input needs something to be invalid: operations without parameters get valid cases only.
-CASES = [(method, path, mode) for method, path in OPERATIONS
-         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if mode is GenerationMode.POSITIVE or SPEC["paths"][path][method.lower()].get("parameters")]
+CASES = [
+    (method, path, mode)
+    for method, path in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode is GenerationMode.POSITIVE or SPEC["paths"][path][method.lower()].get("parameters")
+]
 # The test client does not undo Content-Encoding, so ask for the plain body (gzip: test_api.py).
 PLAIN = {"Accept-Encoding": "identity"}
 # A schema-valid request may still be refused (400) for rules OpenAPI cannot express, each stated
@@ -64,7 +75,9 @@ def error_shape_problem(status: int, content_type: str, body: bytes) -> str | No
 
 def json_error_shape(ctx, response, case):
     """Every 4xx and 5xx is {"error": code, "message": text}, bar /healthz's 503 status document."""
-    if response.status_code >= 400 and not (case.path == "/healthz" and response.status_code == 503):
+    if response.status_code >= 400 and not (
+        case.path == "/healthz" and response.status_code == 503
+    ):
         # schemathesis keeps headers with lower-case names and a list of values each.
         content_type = (response.headers.get("content-type") or [""])[0]
         problem = error_shape_problem(response.status_code, content_type, response.content)
@@ -82,8 +95,9 @@ def documented_refusals_only(ctx, response, case):
     return True
 
 
-def fuzz_operation(schema, method: str, path: str, mode: GenerationMode, max_examples: int,
-                   tally: Counter) -> None:
+def fuzz_operation(
+    schema, method: str, path: str, mode: GenerationMode, max_examples: int, tally: Counter
+) -> None:
     """Run up to max_examples derandomized cases against one operation; checks raise on failure.
 
     tally counts cases and responses by class ("cases", "2xx", "4xx", "5xx"). Schemathesis' own
@@ -94,23 +108,38 @@ def fuzz_operation(schema, method: str, path: str, mode: GenerationMode, max_exa
 
     # derandomize: the cases depend only on the document and this function, so CI is reproducible;
     # no example database, so a failure found once on one machine does not change later runs.
-    @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck), print_blob=False)
+    @settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         response = case.call(headers=PLAIN)
         tally["cases"] += 1
-        tally["5xx" if response.status_code >= 500 else "4xx" if response.status_code >= 400
-              else "2xx"] += 1
+        tally[
+            "5xx"
+            if response.status_code >= 500
+            else "4xx"
+            if response.status_code >= 400
+            else "2xx"
+        ] += 1
         assert response.status_code < 500, (
             f"{case.method} {case.formatted_path} {case.query!r}: {response.status_code} "
-            f"{response.content[:300]!r}")
+            f"{response.content[:300]!r}"
+        )
         if mode is GenerationMode.POSITIVE:
             # Schemathesis' positive_data_acceptance would call every 400 a failure; ours allows
             # exactly the refusals the document describes.
-            case.validate_response(response, headers=PLAIN,
-                                   additional_checks=[json_error_shape, documented_refusals_only],
-                                   excluded_checks=[positive_data_acceptance])
+            case.validate_response(
+                response,
+                headers=PLAIN,
+                additional_checks=[json_error_shape, documented_refusals_only],
+                excluded_checks=[positive_data_acceptance],
+            )
         else:
             case.validate_response(response, headers=PLAIN, additional_checks=[json_error_shape])
 
@@ -125,9 +154,11 @@ class FuzzSummary:
 
     def line(self) -> str:
         tally = self.tally
-        return (f"API fuzz: {tally['cases']} cases over {len(OPERATIONS)} operations "
-                f"({len(CASES)} operation × mode runs, max_examples={FUZZ_MAX_EXAMPLES}): "
-                f"{tally['5xx']} responses >= 500, {tally['4xx']} 4xx, {tally['2xx']} 2xx/3xx")
+        return (
+            f"API fuzz: {tally['cases']} cases over {len(OPERATIONS)} operations "
+            f"({len(CASES)} operation × mode runs, max_examples={FUZZ_MAX_EXAMPLES}): "
+            f"{tally['5xx']} responses >= 500, {tally['4xx']} 4xx, {tally['2xx']} 2xx/3xx"
+        )
 
     def pytest_terminal_summary(self, terminalreporter):
         terminalreporter.write_line(self.line())
@@ -152,8 +183,9 @@ def test_the_document_lists_every_operation(app_schema):
     assert served == set(OPERATIONS) and len(OPERATIONS) >= 8
 
 
-@pytest.mark.parametrize("method, path, mode", CASES,
-                         ids=[f"{m} {p} {mode.value}" for m, p, mode in CASES])
+@pytest.mark.parametrize(
+    "method, path, mode", CASES, ids=[f"{m} {p} {mode.value}" for m, p, mode in CASES]
+)
 def test_operation_survives_fuzzing(app_schema, fuzz_tally, method, path, mode):
     before = fuzz_tally["cases"]
     fuzz_operation(app_schema, method, path, mode, FUZZ_MAX_EXAMPLES, fuzz_tally)

@@ -1,4 +1,5 @@
-"""Hostile input on every API parameter and on file/URL import: clear 4xx or CLI errors, bounded memory."""
+"""Hostile input on all API parameters and file/URL import: clear 4xx/CLI errors, bounded memory."""
+
 from __future__ import annotations
 
 import csv
@@ -14,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from api.openapi import SPEC
-from testsupport import ROOT
+from tests.support import ROOT
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # in the catalogue, no stored recommendations
 BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # in the catalogue, with stored recommendations
@@ -76,13 +77,20 @@ def operations() -> list[tuple[str, dict]]:
 
 
 def query_parameters() -> list[tuple[str, str]]:
-    return [(path, p["name"]) for path, op in operations()
-            for p in op.get("parameters", []) if p["in"] == "query"]
+    return [
+        (path, p["name"])
+        for path, op in operations()
+        for p in op.get("parameters", [])
+        if p["in"] == "query"
+    ]
 
 
 def path_templates() -> list[str]:
-    return [path for path, op in operations()
-            if any(p["in"] == "path" for p in op.get("parameters", []))]
+    return [
+        path
+        for path, op in operations()
+        if any(p["in"] == "path" for p in op.get("parameters", []))
+    ]
 
 
 # Besides the value under test, what each operation needs to reach the code that reads it:
@@ -96,7 +104,7 @@ def assert_clear_error(response, statuses=(400, 404)) -> dict:
     assert response.mimetype == "application/json"
     body = response.get_json()
     assert set(body) == ERROR_KEYS and all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS)
-    assert b"Traceback" not in response.data and b"File \"" not in response.data
+    assert b"Traceback" not in response.data and b'File "' not in response.data
     return body
 
 
@@ -119,7 +127,9 @@ def concrete(path: str, track_id: str = BEE_GEES) -> str:
 
 
 @pytest.mark.parametrize("label, value", HOSTILE_VALUES, ids=[v[0] for v in HOSTILE_VALUES])
-@pytest.mark.parametrize("path, name", query_parameters(), ids=[f"{p}?{n}" for p, n in query_parameters()])
+@pytest.mark.parametrize(
+    "path, name", query_parameters(), ids=[f"{p}?{n}" for p, n in query_parameters()]
+)
 def test_hostile_query_values_are_refused(client, path, name, label, value):
     companions = COMPANIONS.get((path, name))
     query = f"{name}={value}" + (f"&{companions}" if companions else "")
@@ -160,12 +170,21 @@ def assert_same_site_redirect(response) -> None:
     assert location.netloc in {"", "localhost"} and location.path.startswith("/api/")
 
 
-@pytest.mark.parametrize("query", [
-    "playlist[$ne]=x", "playlist[]=a&playlist[]=b", "dataset[$gt]=", "track_id[$regex]=.*",
-    "artist[$where]=1", "__proto__[admin]=1", "constructor[prototype][x]=1",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "playlist[$ne]=x",
+        "playlist[]=a&playlist[]=b",
+        "dataset[$gt]=",
+        "track_id[$regex]=.*",
+        "artist[$where]=1",
+        "__proto__[admin]=1",
+        "constructor[prototype][x]=1",
+    ],
+)
 def test_bracketed_query_keys_are_not_operators(client, query):
-    """Flask has no nested query syntax: bracketed keys are unknown names, so they filter nothing."""
+    """Flask has no nested query syntax: bracketed keys are unknown names, so they filter
+    nothing."""
     tracks = client.get(f"/api/tracks?{query}")
     assert tracks.status_code == 200 and tracks.get_json()["source"] == {"kind": "catalogue"}
     # predict reads only artist, track and track_id: a bracketed key is not one of them.
@@ -179,35 +198,55 @@ def test_json_bodies_are_refused_everywhere(client, path, method):
     for body in ({"$ne": None}, {"playlist": {"$gt": ""}}, [{"$where": "1"}], "x" * 10_000):
         response = getattr(client, method)(concrete(path), json=body)
         assert_clear_error(response, statuses=(405,))
-    response = getattr(client, method)(concrete(path), data=b"\xff\xfe{not json",
-                                       content_type="application/json")
+    response = getattr(client, method)(
+        concrete(path), data=b"\xff\xfe{not json", content_type="application/json"
+    )
     assert_clear_error(response, statuses=(405,))
 
 
 @pytest.mark.parametrize("path", [path for path, _ in operations()])
 def test_a_get_body_is_ignored(client, path):
     plain = client.get(concrete(path), headers={"Accept-Encoding": "identity"})
-    with_body = client.get(concrete(path), json={"$ne": None}, headers={"Accept-Encoding": "identity"})
+    with_body = client.get(
+        concrete(path), json={"$ne": None}, headers={"Accept-Encoding": "identity"}
+    )
     assert with_body.status_code == plain.status_code < 500
 
 
-@pytest.mark.parametrize("headers", [
-    {"If-None-Match": "*"}, {"If-None-Match": '"' + "x" * 10_000 + '"'},
-    {"If-None-Match": "\x01\x02"}, {"Accept-Encoding": "gzip;q=NaN, br;q=-1, *;q=1e309"},
-    {"Accept-Encoding": "x" * 10_000}, {"Content-Type": "application/json; charset=utf-7"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"If-None-Match": "*"},
+        {"If-None-Match": '"' + "x" * 10_000 + '"'},
+        {"If-None-Match": "\x01\x02"},
+        {"Accept-Encoding": "gzip;q=NaN, br;q=-1, *;q=1e309"},
+        {"Accept-Encoding": "x" * 10_000},
+        {"Content-Type": "application/json; charset=utf-7"},
+    ],
+)
 def test_hostile_headers_do_not_break_the_api(client, headers):
     for path in ("/api/tracks?playlist=0fCFwL8LJE99raQb1g2YvF", "/api/playlists", "/healthz"):
         response = client.get(path, headers=headers)
         assert response.status_code in {200, 304}, (path, headers, response.status_code)
 
 
-@pytest.mark.parametrize("path", [
-    "/api/tracks/..%2F..%2Fetc%2Fpasswd", "/api/tracks/../../etc/passwd", "/api/../etc/passwd",
-    "/api/%2e%2e/%2e%2e/etc/passwd", "/api/tracks/%00", "/api/clusters/..%2F..%2Fapp.py",
-    "/api/openapi.json/..", "/api/tracks/%2e%2e%2f%2e%2e%2fapp.py/recommendations",
-    "/api//tracks", "//api/nothing", "/api", "/api/tracks/%5C..%5C..%5Cetc%5Cpasswd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/tracks/..%2F..%2Fetc%2Fpasswd",
+        "/api/tracks/../../etc/passwd",
+        "/api/../etc/passwd",
+        "/api/%2e%2e/%2e%2e/etc/passwd",
+        "/api/tracks/%00",
+        "/api/clusters/..%2F..%2Fapp.py",
+        "/api/openapi.json/..",
+        "/api/tracks/%2e%2e%2f%2e%2e%2fapp.py/recommendations",
+        "/api//tracks",
+        "//api/nothing",
+        "/api",
+        "/api/tracks/%5C..%5C..%5Cetc%5Cpasswd",
+    ],
+)
 def test_path_traversal_in_api_urls(client, path):
     # PATH_INFO set directly: the test client would read "//api/…" as a host name.
     response = client.get("/", environ_overrides={"PATH_INFO": unquote_path(path)})
@@ -227,16 +266,25 @@ def unquote_path(path: str) -> str:
 
 def test_the_table_covers_every_parameter_of_every_operation():
     """Guard: a parameter added to the document is in the hostile-input runs automatically."""
-    documented = {(path, p["name"], p["in"]) for path, op in operations()
-                  for p in op.get("parameters", [])}
+    documented = {
+        (path, p["name"], p["in"]) for path, op in operations() for p in op.get("parameters", [])
+    }
     covered = {(path, name, "query") for path, name in query_parameters()}
     covered |= {(path, "track_id", "path") for path in path_templates()}
     assert documented == covered and len(HOSTILE_VALUES) >= 30
-    assert {n for _, n in query_parameters()} >= {"playlist", "dataset", "limit", "artist",
-                                                  "track", "track_id", "top_k"}
+    assert {n for _, n in query_parameters()} >= {
+        "playlist",
+        "dataset",
+        "limit",
+        "artist",
+        "track",
+        "track_id",
+        "top_k",
+    }
 
 
 # -- file import through the CLI ----------------------------------------------------------------
+
 
 def run_cli(app, *args):
     result = app.test_cli_runner().invoke(args=["etl", "import", *args])
@@ -250,11 +298,15 @@ def run_cli(app, *args):
     return result.output
 
 
-HEADER = ("track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,"
-          "energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,"
-          "tempo,time_signature,track_genre\n")
-ROW = ("5SuOikwiRyPMVoIQDJUgSV,Gen Hoshino,Comedy,Comedy,73,230666,False,0.676,0.461,1,-6.746,0,"
-       "0.143,0.0322,1.01e-06,0.358,0.715,87.917,4,acoustic\n")
+HEADER = (
+    "track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,"
+    "energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,"
+    "tempo,time_signature,track_genre\n"
+)
+ROW = (
+    "5SuOikwiRyPMVoIQDJUgSV,Gen Hoshino,Comedy,Comedy,73,230666,False,0.676,0.461,1,-6.746,0,"
+    "0.143,0.0322,1.01e-06,0.358,0.715,87.917,4,acoustic\n"
+)
 
 
 def with_cells(**cells) -> str:
@@ -264,28 +316,34 @@ def with_cells(**cells) -> str:
     return ",".join(values) + "\n"
 
 
-@pytest.mark.parametrize("content, message", [
-    (HEADER.replace(",", ";") + ROW.replace(",", ";"), "no comma-separated header"),
-    (HEADER.replace(",", "\t") + ROW.replace(",", "\t"), "no comma-separated header"),
-    (HEADER.replace(",", "|") + ROW.replace(",", "|"), "no comma-separated header"),
-    (b"\x7fELF\x02\x01\x01\x00" + os.urandom(4096), "binary"),
-    (b"\xff\xd8\xff\xe0JFIF,\x01\x01\n" + bytes(range(1, 256)) * 8, "not UTF-8"),
-    ((HEADER + ROW).encode() + b"\x00\x01\x02binary tail", "binary content (a NUL byte on line 3)"),
-    ((HEADER + ROW).encode() + b"caf\xe9,\xff\xfe\n", "not UTF-8 text (line 3)"),
-    ((HEADER + ROW).encode("utf-16"), "binary"),
-    (HEADER + "x" * (2 * 1024 * 1024) + "\n", "line 2 is over"),
-    (HEADER + '"never closed,' + ROW, "cannot be parsed"),
-    (HEADER, "no data rows"),
-    (b"", "empty"),
-    ("\n\n\n", "no comma-separated header"),
-    (HEADER + with_cells(duration_ms="inf"), "duration_ms over"),
-    (HEADER + with_cells(duration_ms="1e30"), "duration_ms over"),
-    (HEADER + with_cells(popularity="9" * 40), "popularity outside"),
-    (HEADER + with_cells(track_id='{"$ne": null}'), "not a Spotify track id"),
-    (HEADER + with_cells(track_id="../../etc/passwd"), "not a Spotify track id"),
-    (HEADER + with_cells(tempo="NaN"), "non-numeric tempo"),
-    ("\x1b[2J\x1b]0;pwned\x07,b\n1,2\n", "unknown file shape"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (HEADER.replace(",", ";") + ROW.replace(",", ";"), "no comma-separated header"),
+        (HEADER.replace(",", "\t") + ROW.replace(",", "\t"), "no comma-separated header"),
+        (HEADER.replace(",", "|") + ROW.replace(",", "|"), "no comma-separated header"),
+        (b"\x7fELF\x02\x01\x01\x00" + os.urandom(4096), "binary"),
+        (b"\xff\xd8\xff\xe0JFIF,\x01\x01\n" + bytes(range(1, 256)) * 8, "not UTF-8"),
+        (
+            (HEADER + ROW).encode() + b"\x00\x01\x02binary tail",
+            "binary content (a NUL byte on line 3)",
+        ),
+        ((HEADER + ROW).encode() + b"caf\xe9,\xff\xfe\n", "not UTF-8 text (line 3)"),
+        ((HEADER + ROW).encode("utf-16"), "binary"),
+        (HEADER + "x" * (2 * 1024 * 1024) + "\n", "line 2 is over"),
+        (HEADER + '"never closed,' + ROW, "cannot be parsed"),
+        (HEADER, "no data rows"),
+        (b"", "empty"),
+        ("\n\n\n", "no comma-separated header"),
+        (HEADER + with_cells(duration_ms="inf"), "duration_ms over"),
+        (HEADER + with_cells(duration_ms="1e30"), "duration_ms over"),
+        (HEADER + with_cells(popularity="9" * 40), "popularity outside"),
+        (HEADER + with_cells(track_id='{"$ne": null}'), "not a Spotify track id"),
+        (HEADER + with_cells(track_id="../../etc/passwd"), "not a Spotify track id"),
+        (HEADER + with_cells(tempo="NaN"), "non-numeric tempo"),
+        ("\x1b[2J\x1b]0;pwned\x07,b\n1,2\n", "unknown file shape"),
+    ],
+)
 def test_malformed_files_fail_clearly(empty_app, tmp_path, content, message):
     path = tmp_path / "hostile.csv"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -296,11 +354,15 @@ def test_malformed_files_fail_clearly(empty_app, tmp_path, content, message):
 
 
 def test_hostile_text_in_valid_rows_is_stored_as_text(empty_app, tmp_path):
-    """Operators, markup and control characters in a name are data: stored verbatim, served escaped."""
+    """Operators, markup and control characters in a name are data: stored verbatim, served
+    escaped."""
     name = '{"$ne": null} <script>alert(1)</script> \u202e\x1b[2J, "quoted"'
     row = io.StringIO()
-    values = dict(zip(HEADER.strip().split(","), ROW.strip().split(",")),
-                  track_name=name, track_genre="$where")
+    values = dict(
+        zip(HEADER.strip().split(","), ROW.strip().split(",")),
+        track_name=name,
+        track_genre="$where",
+    )
     csv.writer(row, lineterminator="\n").writerow(values.values())
     path = tmp_path / "dataset.csv"
     path.write_text(HEADER + row.getvalue(), encoding="utf-8")
@@ -312,16 +374,19 @@ def test_hostile_text_in_valid_rows_is_stored_as_text(empty_app, tmp_path):
     assert {"genre": "$where", "origin": "dataset:spotify-tracks-114k"} in track["genres"]
 
 
-@pytest.mark.parametrize("where, message", [
-    ("directory", "is a directory"),
-    ("/dev/zero", "not a regular file"),
-    ("/dev/urandom", "not a regular file"),
-    ("/dev/null", "not a regular file"),
-    ("fifo", "not a regular file"),
-    ("traversal to nowhere", "no such file"),
-    ("traversal to a directory", "is a directory"),
-    ("traversal to a system file", "no comma-separated header"),
-])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("directory", "is a directory"),
+        ("/dev/zero", "not a regular file"),
+        ("/dev/urandom", "not a regular file"),
+        ("/dev/null", "not a regular file"),
+        ("fifo", "not a regular file"),
+        ("traversal to nowhere", "no such file"),
+        ("traversal to a directory", "is a directory"),
+        ("traversal to a system file", "no comma-separated header"),
+    ],
+)
 def test_special_paths_fail_clearly(empty_app, tmp_path, where, message):
     paths = {
         "directory": str(tmp_path),
@@ -337,14 +402,15 @@ def test_special_paths_fail_clearly(empty_app, tmp_path, where, message):
     assert message in output and time.monotonic() - started < 10
 
 
-def test_files_over_the_size_limit_are_refused_unread(empty_app, tmp_path, monkeypatch):
+def test_files_over_the_size_limit_are_refused_unread(empty_app, tmp_path):
     path = tmp_path / "big.csv"
     path.write_text(HEADER + ROW * 50)
-    monkeypatch.setenv("IMPORT_MAX_BYTES", "1000")
+    empty_app.config["IMPORT_MAX_BYTES"] = "1000"
     assert "over the 1000-byte import limit" in run_cli(empty_app, str(path))
 
 
 # -- bounded memory on one enormous line --------------------------------------------------------
+
 
 def current_rss(pid: int) -> int:
     """Resident bytes of a running process (0 once it is gone)."""
@@ -358,8 +424,9 @@ def current_rss(pid: int) -> int:
     return 0
 
 
-def peak_rss_of(command: list[str], env: dict, cwd: str, log,
-                kill_above: int | None = None) -> tuple[int, int, float]:
+def peak_rss_of(
+    command: list[str], env: dict, cwd: str, log, kill_above: int | None = None
+) -> tuple[int, int, float]:
     """(exit status, peak RSS in bytes, seconds) of one child process, measured by wait4.
 
     kill_above stops a child whose memory runs away: a regression must fail the test, not take
@@ -382,23 +449,34 @@ def peak_rss_of(command: list[str], env: dict, cwd: str, log,
 
 def write_giant_line(path: str, size: int, prefix: bytes = b"") -> None:
     """A file of prefix then size bytes of one line (no newline), written in 1 MB blocks."""
-    block = (b"track_id,energy," * 65536)[:1 << 20]
+    block = (b"track_id,energy," * 65536)[: 1 << 20]
     with open(path, "wb") as handle:
         handle.write(prefix)
         for _ in range(size // len(block)):
             handle.write(block)
-        handle.write(block[:size % len(block)])
+        handle.write(block[: size % len(block)])
 
 
-def import_in_subprocess(path: str, tmp_path, log_name: str, kill_above: int | None = None,
-                         **extra_env: str) -> tuple[int, int, float, str]:
-    env = dict(os.environ, DATABASE=str(tmp_path / "giant.sqlite3"), MONGODB_URI="",
-               INSTANCE_PATH=str(tmp_path / "instance"), TF_CPP_MIN_LOG_LEVEL="3", **extra_env)
+def import_in_subprocess(
+    path: str, tmp_path, log_name: str, kill_above: int | None = None, **extra_env: str
+) -> tuple[int, int, float, str]:
+    env = dict(
+        os.environ,
+        DATABASE=str(tmp_path / "giant.sqlite3"),
+        MONGODB_URI="",
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        **extra_env,
+    )
     log_path = tmp_path / log_name
     with open(log_path, "wb") as log:
         status, rss, seconds = peak_rss_of(
-            [sys.executable, "-m", "flask", "--app", "app", "etl", "import", path], env, ROOT, log,
-            kill_above)
+            [sys.executable, "-m", "flask", "--app", "app", "etl", "import", path],
+            env,
+            ROOT,
+            log,
+            kill_above,
+        )
     return status, rss, seconds, log_path.read_text(errors="replace")
 
 
@@ -415,11 +493,14 @@ def baseline_rss(tmp_path_factory):
     return rss
 
 
-@pytest.mark.parametrize("layout, message", [
-    ("one line", "first line is over"),
-    ("header then one line", "line 2 is over"),
-    ("default size limit", "import limit (IMPORT_MAX_BYTES)"),
-])
+@pytest.mark.parametrize(
+    "layout, message",
+    [
+        ("one line", "first line is over"),
+        ("header then one line", "line 2 is over"),
+        ("default size limit", "import limit (IMPORT_MAX_BYTES)"),
+    ],
+)
 def test_an_enormous_line_fails_in_bounded_memory(tmp_path, baseline_rss, layout, message):
     path = str(tmp_path / "giant.csv")
     write_giant_line(path, GIANT_BYTES, prefix=HEADER.encode() if layout != "one line" else b"")
@@ -428,28 +509,43 @@ def test_an_enormous_line_fails_in_bounded_memory(tmp_path, baseline_rss, layout
     limit = {} if layout == "default size limit" else {"IMPORT_MAX_BYTES": str(4 * GIANT_BYTES)}
     try:
         status, rss, seconds, output = import_in_subprocess(
-            path, tmp_path, "log", kill_above=baseline_rss + 2 * RSS_BUDGET, **limit)
+            path, tmp_path, "log", kill_above=baseline_rss + 2 * RSS_BUDGET, **limit
+        )
     finally:
         os.unlink(path)
     assert status != 0 and "Traceback" not in output, output
     assert message in output, output
-    assert rss - baseline_rss < RSS_BUDGET, f"peak RSS {rss >> 20} MB, baseline {baseline_rss >> 20} MB"
+    assert rss - baseline_rss < RSS_BUDGET, (
+        f"peak RSS {rss >> 20} MB, baseline {baseline_rss >> 20} MB"
+    )
 
 
 # -- URL import: schemes, size and time limits --------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "file:/etc/passwd", "FILE:///etc/passwd", "ftp://127.0.0.1/x.csv",
-    "gopher://127.0.0.1:70/_x", "data:text/csv,track_id%2Cenergy%0A1%2C2",
-    "javascript:alert(1)", "http://", "http:///etc/passwd", "dict://127.0.0.1:11211/stat",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "file:/etc/passwd",
+        "FILE:///etc/passwd",
+        "ftp://127.0.0.1/x.csv",
+        "gopher://127.0.0.1:70/_x",
+        "data:text/csv,track_id%2Cenergy%0A1%2C2",
+        "javascript:alert(1)",
+        "http://",
+        "http:///etc/passwd",
+        "dict://127.0.0.1:11211/stat",
+    ],
+)
 def test_only_http_urls_are_fetched(empty_app, url):
     output = run_cli(empty_app, url)
     assert "only http(s) URLs" in output, output
 
 
 class HostileServer:
-    """A local HTTP server whose every answer is chosen by the test: stall, trickle, flood, redirect."""
+    """A local HTTP server whose every answer is chosen by the test: stall, trickle, flood,
+    redirect."""
 
     def __init__(self, behaviour):
         self.behaviour = behaviour
@@ -542,16 +638,20 @@ def limited_app(empty_app):
     return empty_app
 
 
-@pytest.mark.parametrize("behaviour, message", [
-    (stall_after_headers, "not complete after 2 s"),
-    (stall_before_headers, "not complete after 2 s"),
-    (trickle, "not complete after 2 s"),
-    (trickle_headers, "not complete after 2 s"),
-    (flood_without_length, "sent over 1048576 bytes"),
-    (announce_too_much, "over the 1048576-byte limit"),
-    (redirect_to_file, "cannot download"),
-    (not_found, "answered HTTP 404"),
-], ids=lambda v: getattr(v, "__name__", None))
+@pytest.mark.parametrize(
+    "behaviour, message",
+    [
+        (stall_after_headers, "not complete after 2 s"),
+        (stall_before_headers, "not complete after 2 s"),
+        (trickle, "not complete after 2 s"),
+        (trickle_headers, "not complete after 2 s"),
+        (flood_without_length, "sent over 1048576 bytes"),
+        (announce_too_much, "over the 1048576-byte limit"),
+        (redirect_to_file, "cannot download"),
+        (not_found, "answered HTTP 404"),
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
 def test_url_imports_are_bounded_in_size_and_time(limited_app, behaviour, message):
     with HostileServer(behaviour) as server:
         started = time.monotonic()
@@ -575,9 +675,14 @@ def test_download_file_names_cannot_leave_the_folder(tmp_path):
 
     folder = tmp_path / "downloads"
     with HostileServer(serve_csv) as server:
-        for path in ("/..%2F..%2Fescaped.csv", "/a/..%5C..%5Cescaped.csv", "/%2e%2e",
-                     "/.hidden.csv", "/%00x.csv"):
-            saved = download(server.url + path, str(folder))
+        for path in (
+            "/..%2F..%2Fescaped.csv",
+            "/a/..%5C..%5Cescaped.csv",
+            "/%2e%2e",
+            "/.hidden.csv",
+            "/%00x.csv",
+        ):
+            saved = download(server.url + path, str(folder), max_bytes=1024**2, max_seconds=10)
             assert os.path.dirname(saved) == str(folder), saved
             assert not os.path.basename(saved).startswith(".")
     assert not (tmp_path / "escaped.csv").exists()
@@ -585,13 +690,15 @@ def test_download_file_names_cannot_leave_the_folder(tmp_path):
 
 def test_download_time_limit_is_configurable_from_the_environment(tmp_path, monkeypatch):
     from etl.download import DownloadFailed, download
+    from web.settings import SettingError, from_environment, value
 
     monkeypatch.setenv("DOWNLOAD_MAX_SECONDS", "1")
+    limit = value(from_environment(), "DOWNLOAD_MAX_SECONDS")
     with HostileServer(trickle) as server:
         started = time.monotonic()
         with pytest.raises(DownloadFailed, match="not complete after 1 s"):
-            download(server.url + "/slow.csv", str(tmp_path))
+            download(server.url + "/slow.csv", str(tmp_path), max_bytes=1024**2, max_seconds=limit)
         assert time.monotonic() - started < 3
     monkeypatch.setenv("DOWNLOAD_MAX_SECONDS", "ten")
-    with pytest.raises(DownloadFailed, match="DOWNLOAD_MAX_SECONDS='ten' is not a number"):
-        download("http://127.0.0.1:9/x.csv", str(tmp_path))
+    with pytest.raises(SettingError, match="DOWNLOAD_MAX_SECONDS='ten' is not a number"):
+        value(from_environment(), "DOWNLOAD_MAX_SECONDS")

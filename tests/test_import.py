@@ -1,4 +1,5 @@
-"""File import on the real data: shapes, idempotence, bad input, kills, URLs and the demo command."""
+"""File import on the real data: shapes, idempotence, bad input, kills, URLs, the demo command."""
+
 from __future__ import annotations
 
 import functools
@@ -14,9 +15,21 @@ import time
 import pandas as pd
 import pytest
 
-from testsupport import DATASET_CSV, PLAYLIST_CSV, PLOTIFY_PLAYLIST_ID, RECOMMENDATIONS_CSV, ROOT, SHARED_DATA
 from etl.files import ImportFailed, import_file
 from store import open_store
+from tests.support import (
+    DATASET_CSV,
+    DATASET_GENRES,
+    DATASET_TRACKS,
+    DEMO_STORE_TRACKS,
+    PLAYLIST_CSV,
+    PLAYLIST_TRACKS,
+    PLOTIFY_PLAYLIST_ID,
+    RECOMMENDATIONS,
+    RECOMMENDATIONS_CSV,
+    ROOT,
+    SHARED_DATA,
+)
 
 
 def content_digest(target) -> str:
@@ -49,10 +62,13 @@ def test_114k_dataset_import(catalogue_db):
     loaded = open_store(catalogue_db)
     counts = loaded.counts()
     # 89,741 distinct ids less the one broken row; the playlist and recommendations add their own.
-    assert loaded.read_tracks_frame(dataset="spotify-tracks-114k")["id"].nunique() == 89740
+    assert loaded.read_tracks_frame(dataset="spotify-tracks-114k")["id"].nunique() == DATASET_TRACKS
     [dataset] = loaded.list_datasets()
-    assert dataset["label_count"] == 114 and dataset["track_count"] == 89740
-    assert counts["recommendations"] == 3165 and counts["playlist_tracks"] == 158
+    assert dataset["label_count"] == DATASET_GENRES and dataset["track_count"] == DATASET_TRACKS
+    assert (
+        counts["recommendations"] == RECOMMENDATIONS
+        and counts["playlist_tracks"] == PLAYLIST_TRACKS
+    )
     # The last file imported into the catalogue, imported again, changes nothing.
     assert import_file(loaded, RECOMMENDATIONS_CSV).total_changed == 0
 
@@ -68,7 +84,7 @@ def test_plotify_playlist_lands_with_people(catalogue_db):
     assert names == {plotify_people()[who]: n for who, n in added_by.items()}
     assert sorted(names.values(), reverse=True) == [55, 36, 30, 28, 6, 3]
     frame = loaded.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID)
-    assert len(frame) == 158 and frame["energy"].notna().all()
+    assert len(frame) == PLAYLIST_TRACKS and frame["energy"].notna().all()
     assert frame["valence"].notna().sum() > 0  # filled in from the 114k dataset where shared
 
 
@@ -89,9 +105,15 @@ def _write(frame: pd.DataFrame, path) -> str:
 
 
 def test_tidytuesday_shape(dataset_frame, fresh_store, tmp_path):
-    rows = dataset_frame.head(300).rename(columns={
-        "track_name": "track_name", "artists": "track_artist", "popularity": "track_popularity",
-        "album_name": "track_album_name", "track_genre": "playlist_genre"})
+    rows = dataset_frame.head(300).rename(
+        columns={
+            "track_name": "track_name",
+            "artists": "track_artist",
+            "popularity": "track_popularity",
+            "album_name": "track_album_name",
+            "track_genre": "playlist_genre",
+        }
+    )
     rows["playlist_subgenre"] = "sub-" + rows["playlist_genre"]
     rows = rows.drop(columns=["time_signature", "explicit"])
     report = import_file(fresh_store, _write(rows, tmp_path / "spotify_songs.csv"))
@@ -117,22 +139,47 @@ def test_ultimate_shape_converts_letters(dataset_frame, fresh_store, tmp_path):
 
 def test_exportify_shape_becomes_playlist(dataset_frame, fresh_store, tmp_path):
     rows = dataset_frame.head(40)
-    export = pd.DataFrame({
-        "Track URI": "spotify:track:" + rows["track_id"], "Track Name": rows["track_name"],
-        "Album Name": rows["album_name"], "Artist Name(s)": rows["artists"].str.replace(";", ","),
-        "Duration (ms)": rows["duration_ms"], "Popularity": rows["popularity"],
-        "Added By": ["spotify:user:alice", "spotify:user:bob"] * 20,
-        "Added At": "2024-01-01T00:00:00Z", "Genres": "indie folk,chamber pop",
-        **{f.replace("_", " ").title(): rows[f] for f in (
-            "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "time_signature")}})
+    export = pd.DataFrame(
+        {
+            "Track URI": "spotify:track:" + rows["track_id"],
+            "Track Name": rows["track_name"],
+            "Album Name": rows["album_name"],
+            "Artist Name(s)": rows["artists"].str.replace(";", ","),
+            "Duration (ms)": rows["duration_ms"],
+            "Popularity": rows["popularity"],
+            "Added By": ["spotify:user:alice", "spotify:user:bob"] * 20,
+            "Added At": "2024-01-01T00:00:00Z",
+            "Genres": "indie folk,chamber pop",
+            **{
+                f.replace("_", " ").title(): rows[f]
+                for f in (
+                    "danceability",
+                    "energy",
+                    "key",
+                    "loudness",
+                    "mode",
+                    "speechiness",
+                    "acousticness",
+                    "instrumentalness",
+                    "liveness",
+                    "valence",
+                    "tempo",
+                    "time_signature",
+                )
+            },
+        }
+    )
     export.loc[3, "Track URI"] = "spotify:local:Someone:Something::200"
-    report = import_file(fresh_store, _write(export, tmp_path / "my_playlist.csv"),
-                         people={"alice": "Alice"})
+    report = import_file(
+        fresh_store, _write(export, tmp_path / "my_playlist.csv"), people={"alice": "Alice"}
+    )
     assert report.shape == "exportify" and report.rows_skipped == 1
     [playlist] = fresh_store.list_playlists()
     assert playlist["name"] == "my_playlist" and playlist["track_count"] == 39
-    assert {p["id"]: p["display_name"] for p in playlist["people"]} == {"alice": "Alice", "bob": None}
+    assert {p["id"]: p["display_name"] for p in playlist["people"]} == {
+        "alice": "Alice",
+        "bob": None,
+    }
     genres = fresh_store.get_track_genres([rows["track_id"].iloc[0]])
     assert {g["origin"] for g in genres[rows["track_id"].iloc[0]]} == {"artist"}
 
@@ -142,7 +189,10 @@ def test_parquet_import(fresh_store, tmp_path):
     path = tmp_path / "user_song_info.parquet"
     frame.to_parquet(path)
     report = import_file(fresh_store, str(path))
-    assert report.shape == "plotify-playlist" and fresh_store.counts()["playlist_tracks"] == 158
+    assert (
+        report.shape == "plotify-playlist"
+        and fresh_store.counts()["playlist_tracks"] == PLAYLIST_TRACKS
+    )
 
 
 def test_explicit_mapping(dataset_frame, fresh_store, tmp_path):
@@ -151,8 +201,12 @@ def test_explicit_mapping(dataset_frame, fresh_store, tmp_path):
     path = _write(rows, tmp_path / "mine.csv")
     with pytest.raises(ImportFailed, match="unknown file shape"):
         import_file(fresh_store, path)
-    report = import_file(fresh_store, path, mapping={"id": "ID", "name": "Title", "energy": "Energy",
-                                                      "valence": "Valence"}, label="Style")
+    report = import_file(
+        fresh_store,
+        path,
+        mapping={"id": "ID", "name": "Title", "energy": "Energy", "valence": "Valence"},
+        label="Style",
+    )
     assert report.kind == "dataset" and fresh_store.counts()["dataset_tracks"] == 20
 
 
@@ -164,16 +218,21 @@ def test_bad_rows_are_skipped_and_counted(dataset_frame, fresh_store, tmp_path):
     report = import_file(fresh_store, _write(rows, tmp_path / "dataset.csv"))
     assert report.rows_skipped == 3
     assert [line for line, _ in report.skipped_examples] == [12, 22, 32]
-    assert "energy 1.7" in report.skipped_examples[0][1] or "energy" in report.skipped_examples[0][1]
+    assert (
+        "energy 1.7" in report.skipped_examples[0][1] or "energy" in report.skipped_examples[0][1]
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not UTF-8"),
-    (b"PK\x03\x04\x14\x00\x00\x00zip\n", "binary"),
-    (b"a;b;c\n1;2;3\n", "no comma-separated header"),
-    (b"x" * 70000 + b"\n", "first line is over"),
-    (b"track,artist\nfoo,bar\n", "unknown file shape"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not UTF-8"),
+        (b"PK\x03\x04\x14\x00\x00\x00zip\n", "binary"),
+        (b"a;b;c\n1;2;3\n", "no comma-separated header"),
+        (b"x" * 70000 + b"\n", "first line is over"),
+        (b"track,artist\nfoo,bar\n", "unknown file shape"),
+    ],
+)
 def test_unreadable_files_fail_before_writing(fresh_store, tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -186,22 +245,23 @@ def test_killed_import_rerun_matches_clean_import(tmp_path):
     """kill -9 a real import midway, re-run it: same content as an uninterrupted import."""
     env = dict(os.environ, DATABASE=str(tmp_path / "killed.sqlite3"), MONGODB_URI="")
     command = [sys.executable, "-m", "flask", "--app", "app", "etl", "import", DATASET_CSV]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     killed_store = open_store(env["DATABASE"])
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if killed_store.counts()["tracks"] >= 20000:
                 break
-        except Exception:  # the schema may not exist yet
+        except Exception:  # noqa: BLE001 - the schema may not exist yet
             pass
         time.sleep(0.05)
     assert process.poll() is None, "the import finished before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait()
     partial = killed_store.counts()["tracks"]
-    assert 0 < partial < 89740
+    assert 0 < partial < DATASET_TRACKS
     subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
     clean_store = open_store(str(tmp_path / "clean.sqlite3"))
     first = import_file(clean_store, DATASET_CSV)
@@ -226,8 +286,17 @@ def data_server():
 
 def test_import_from_url(writable_app, data_server):
     app = writable_app
-    result = app.test_cli_runner().invoke(args=["etl", "import", f"{data_server}/seed-plotify/user_song_info.csv",
-                                 "--playlist-id", "url-playlist", "--person", "kukulski.2=Matt"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "etl",
+            "import",
+            f"{data_server}/seed-plotify/user_song_info.csv",
+            "--playlist-id",
+            "url-playlist",
+            "--person",
+            "kukulski.2=Matt",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Detected shape: plotify-playlist" in result.output
     downloaded = os.path.join(app.instance_path, "downloads", "user_song_info.csv")
@@ -238,8 +307,9 @@ def test_import_from_url(writable_app, data_server):
         assert get_store().get_people(["kukulski.2"]) == {"kukulski.2": "Matt"}
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x.csv",
-                                 "http://127.0.0.1:9/nothing.csv"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x.csv", "http://127.0.0.1:9/nothing.csv"]
+)
 def test_bad_urls_fail_clearly(runner, url):
     result = runner.invoke(args=["etl", "import", url])
     assert result.exit_code != 0
@@ -252,7 +322,7 @@ def test_demo_command_loads_empty_store_once(empty_app):
     assert result.exit_code == 0, result.output
     assert result.output.count("Detected shape") == 3
     again = runner.invoke(args=["etl", "demo", "--data-dir", SHARED_DATA])
-    assert "already holds 92521 tracks" in again.output
+    assert f"already holds {DEMO_STORE_TRACKS} tracks" in again.output
 
 
 def test_demo_command_names_missing_files(empty_app, tmp_path):

@@ -1,4 +1,5 @@
 """Live ETL against the local stand-in: the Plotify playlist, fallbacks, faults and resumed runs."""
+
 from __future__ import annotations
 
 import math
@@ -12,30 +13,50 @@ import pandas as pd
 import pytest
 
 from etl.calls import QuotaExceeded, RateLimitBudgetSpent, ServiceFailed
-from etl.live import LiveEtlError
-from standin import PLOTIFY_PLAYLIST_ID, load_catalog, wait_for_calls
-from standin.catalog import PLAYLIST_CSV, ROOT, Entry
-from standin.fixtures import live_store, make_etl, standin, store_content  # noqa: F401
+from etl.lookup import TrackLookup
+from etl.runs import LiveEtlError, build_genre_dataset, load_playlist, load_recommendations
+from tests.standin import load_catalog, wait_for_calls
+from tests.standin.catalog import Entry
+from tests.standin.fixtures import (  # noqa: F401 - pytest fixtures
+    live_store,
+    live_test_settings,
+    make_etl,
+    standin,
+    store_content,
+)
+from tests.support import PLAYLIST_CSV, PLAYLIST_TRACKS, PLOTIFY_PLAYLIST_ID, ROOT
 
 SEED = pd.read_csv(PLAYLIST_CSV, index_col=0)
-PEOPLE = {"1221063701": "Charles Stephens", "1213961138": "Tempest Campbell",
-          "kukulski.2": "Matt Kukulski", "1256631666": "Stu Yates",
-          "1239315253": "John Edward Shuford", "5x3jsdd20gyv86pg2naw63zwp": "Pauly Richmeier"}
+PEOPLE = {
+    "1221063701": "Charles Stephens",
+    "1213961138": "Tempest Campbell",
+    "kukulski.2": "Matt Kukulski",
+    "1256631666": "Stu Yates",
+    "1239315253": "John Edward Shuford",
+    "5x3jsdd20gyv86pg2naw63zwp": "Pauly Richmeier",
+}
 
 
 def playlist_artist_count() -> int:
     """Distinct artists of the Plotify playlist as the stand-in serves them."""
     catalog = load_catalog()
-    return len({name for e in catalog.playlists[PLOTIFY_PLAYLIST_ID].entries
-                for name in catalog.tracks[e.track_id]["artists"]})
+    return len(
+        {
+            name
+            for e in catalog.playlists[PLOTIFY_PLAYLIST_ID].entries
+            for name in catalog.tracks[e.track_id]["artists"]
+        }
+    )
 
 
 def test_plotify_playlist_lands_with_people_features_and_genres(standin, live_store, tmp_path):
-    report = make_etl(standin, live_store, tmp_path).load_playlist(
-        f"https://open.spotify.com/playlist/{PLOTIFY_PLAYLIST_ID}?si=abc")
+    report = load_playlist(
+        make_etl(standin, live_store, tmp_path),
+        f"https://open.spotify.com/playlist/{PLOTIFY_PLAYLIST_ID}?si=abc",
+    )
 
     frame = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID).set_index("id")
-    assert len(frame) == 158 and list(frame.index) == list(SEED["id"])
+    assert len(frame) == PLAYLIST_TRACKS and list(frame.index) == list(SEED["id"])
     assert frame["added_by"].to_dict() == dict(zip(SEED["id"], SEED["user_id"].astype(str)))
     assert frame["added_at"].notna().all()
     assert live_store.get_people() == PEOPLE
@@ -61,11 +82,12 @@ def test_plotify_playlist_lands_with_people_features_and_genres(standin, live_st
 
 
 def test_unchanged_snapshot_makes_exactly_one_call(standin, live_store, tmp_path):
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     before = store_content(live_store)
     standin.reset_calls()
-    report = make_etl(standin, live_store, tmp_path).load_playlist(
-        f"spotify:playlist:{PLOTIFY_PLAYLIST_ID}")
+    report = load_playlist(
+        make_etl(standin, live_store, tmp_path), f"spotify:playlist:{PLOTIFY_PLAYLIST_ID}"
+    )
     # One request in all: the app token is cached (0600) in the instance folder.
     assert dict(standin.calls) == {"playlist": 1}
     assert report.unchanged and "unchanged" in report.lines[0]
@@ -73,37 +95,39 @@ def test_unchanged_snapshot_makes_exactly_one_call(standin, live_store, tmp_path
     assert oct(os.stat(tmp_path / "spotify-app-token.json").st_mode & 0o777) == "0o600"
 
 
-def test_changed_playlist_fetches_only_what_is_new_and_prunes_removed(standin, live_store,
-                                                                      tmp_path):
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+def test_changed_playlist_fetches_only_what_is_new_and_prunes_removed(
+    standin, live_store, tmp_path
+):
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     catalog = load_catalog()
     entries = standin.catalog.playlists[PLOTIFY_PLAYLIST_ID].entries
     removed = entries.pop(3).track_id
     newcomer = next(t for t in catalog.genre_tracks["samba"] if t not in set(SEED["id"]))
     entries.append(Entry("track", newcomer, "kukulski.2", "2021-06-01T10:00:00Z"))
     standin.reset_calls()
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
 
     members = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID)
-    assert len(members) == 158 and removed not in set(members["id"])
+    assert len(members) == PLAYLIST_TRACKS and removed not in set(members["id"])
     assert members.set_index("id").at[newcomer, "added_by"] == "kukulski.2"
     assert standin.calls["audio_features"] == 1  # only the new track lacked features
     new_artists = {n for n in catalog.tracks[newcomer]["artists"]} - {
-        n for t in SEED["id"] for n in catalog.tracks[t]["artists"]}
+        n for t in SEED["id"] for n in catalog.tracks[t]["artists"]
+    }
     assert standin.calls["artist"] == len(new_artists)
 
 
 def test_restricted_audio_features_fall_back_to_reccobeats(standin, live_store, tmp_path):
     standin.fault("audio_features", status=403)
     etl = make_etl(standin, live_store, tmp_path)
-    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(etl, PLOTIFY_PLAYLIST_ID)
 
     frame = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID)
     assert (frame["features_source"] == "reccobeats").all()
     assert frame["time_signature"].isna().all()  # ReccoBeats has none
     assert frame["danceability"].notna().all()
     assert standin.calls["audio_features"] == 1  # refused once, never asked again this run
-    assert standin.calls["rb_audio_features"] == math.ceil(158 / 40)
+    assert standin.calls["rb_audio_features"] == math.ceil(PLAYLIST_TRACKS / 40)
     switches = [m for m in etl.console.messages if "refused" in m]
     assert len(switches) == 1 and "ReccoBeats" in switches[0]
 
@@ -112,7 +136,7 @@ def test_rate_limit_waits_for_retry_after_and_completes(standin, live_store, tmp
     standin.fault("audio_features", status=429, retry_after=1, times=1)
     etl = make_etl(standin, live_store, tmp_path)
     started = time.monotonic()
-    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(etl, PLOTIFY_PLAYLIST_ID)
     assert time.monotonic() - started >= 1.0
     frame = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID)
     assert (frame["features_source"] == "spotify").all()
@@ -126,18 +150,19 @@ def test_rate_limit_beyond_the_wait_budget_stops_without_sleeping(standin, live_
     etl = make_etl(standin, live_store, tmp_path, max_wait=5)
     started = time.monotonic()
     with pytest.raises(RateLimitBudgetSpent, match="Spotify GET /audio-features"):
-        etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+        load_playlist(etl, PLOTIFY_PLAYLIST_ID)
     assert time.monotonic() - started < 5
 
 
-def test_quota_exceeded_stops_then_the_rerun_finishes_without_refetching(standin, live_store,
-                                                                         tmp_path):
+def test_quota_exceeded_stops_then_the_rerun_finishes_without_refetching(
+    standin, live_store, tmp_path
+):
     standin.fault("artist", status=429, reason="QUOTA_EXCEEDED", after=20)
     with pytest.raises(QuotaExceeded, match="quota"):
-        make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+        load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     assert standin.calls["artist"] == 21  # stopped at the first refusal, no retries
     standin.clear_faults()
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     assert standin.calls["artist"] == playlist_artist_count() + 1
     assert standin.calls["audio_features"] == 2 and standin.calls["playlist_items"] == 3
     assert len(live_store.get_people()) == 6
@@ -145,7 +170,7 @@ def test_quota_exceeded_stops_then_the_rerun_finishes_without_refetching(standin
 
 def test_server_errors_are_retried_then_fail_naming_the_endpoint(standin, live_store, tmp_path):
     standin.fault("audio_features", status=500, times=1)
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     assert standin.calls["audio_features"] == 3  # one 500, retried, then two batches
 
     standin.fault("artist", status=503)
@@ -156,7 +181,7 @@ def test_server_errors_are_retried_then_fail_naming_the_endpoint(standin, live_s
     fresh = open_store(str(other / "x.sqlite3"))
     standin.reset_calls()
     with pytest.raises(ServiceFailed, match=r"Spotify GET /artists/\{id\} failed 3 times"):
-        make_etl(standin, fresh, other, retries=2).load_playlist(PLOTIFY_PLAYLIST_ID)
+        load_playlist(make_etl(standin, fresh, other, retries=2), PLOTIFY_PLAYLIST_ID)
     assert standin.calls["artist"] == 3
 
 
@@ -164,20 +189,19 @@ def test_slow_answers_time_out_and_fail_naming_the_endpoint(standin, live_store,
     standin.fault("user", delay=5)
     etl = make_etl(standin, live_store, tmp_path, timeout=0.3, retries=1)
     with pytest.raises(ServiceFailed, match=r"Spotify GET /users/\{id\} failed 2 times"):
-        etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+        load_playlist(etl, PLOTIFY_PLAYLIST_ID)
     standin.release()
     assert standin.calls["user"] == 2
 
 
-def test_local_files_episodes_and_null_items_are_skipped_with_counts(standin, live_store,
-                                                                      tmp_path):
+def test_local_files_episodes_and_null_items_are_skipped_with_counts(standin, live_store, tmp_path):
     entries = standin.catalog.playlists[PLOTIFY_PLAYLIST_ID].entries
     entries.insert(10, Entry("local", None, "kukulski.2", "2021-06-01T00:00:00Z"))
     entries.insert(60, Entry("episode", None, "kukulski.2", "2021-06-01T00:00:00Z"))
     entries.insert(61, Entry("episode", None, "kukulski.2", "2021-06-01T00:00:00Z"))
     entries.insert(120, Entry("null", None, "1221063701", "2021-06-01T00:00:00Z"))
     standin.item_key = "track"  # only the pre-2026 key: the reader must fall back to it
-    report = make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    report = load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
 
     frame = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID)
     assert list(frame["id"]) == list(SEED["id"])
@@ -196,23 +220,24 @@ def clean_reference_run(standin, tmp_path):
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()
     clean = open_store(str(clean_dir / "clean.sqlite3"))
-    make_etl(standin, clean, clean_dir).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, clean, clean_dir), PLOTIFY_PLAYLIST_ID)
     calls = dict(standin.calls)
     standin.reset_calls()
     return clean, calls
 
 
-def test_interrupted_run_resumes_with_identical_content_and_no_refetch(standin, live_store,
-                                                                       tmp_path):
+def test_interrupted_run_resumes_with_identical_content_and_no_refetch(
+    standin, live_store, tmp_path
+):
     clean, clean_calls = clean_reference_run(standin, tmp_path)
 
     # Artist look-ups break down after 40 artists: the run dies in its third stage.
     standin.fault("artist", status=500, after=40)
     with pytest.raises(ServiceFailed):
-        make_etl(standin, live_store, tmp_path, retries=1).load_playlist(PLOTIFY_PLAYLIST_ID)
+        load_playlist(make_etl(standin, live_store, tmp_path, retries=1), PLOTIFY_PLAYLIST_ID)
     assert live_store.get_playlist(PLOTIFY_PLAYLIST_ID)["snapshot_id"] is None
     standin.clear_faults()
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
 
     assert store_content(live_store) == store_content(clean)
     assert live_store.get_state(f"etl:playlist:{PLOTIFY_PLAYLIST_ID}") is None
@@ -222,29 +247,32 @@ def test_interrupted_run_resumes_with_identical_content_and_no_refetch(standin, 
     assert standin.calls["artist"] == clean_calls["artist"] + 2  # the failed call and its retry
 
 
+# Run with the checkout as the working directory, which `python -c` puts on sys.path.
 KILLED_RUN = """
-import sys
-sys.path[:0] = [{root!r}, {tests!r}]
 from store import open_store
-from etl.live import LiveEtl, LiveSettings
-config = {config!r}
-settings = LiveSettings.from_config(config, {instance!r}, timeout=60.0)
-LiveEtl(open_store({database!r}), settings).load_playlist({playlist!r})
+from etl.runs import RunContext, load_playlist
+from web.settings import live_settings
+settings = live_settings({config!r}, {instance!r}, timeout=60.0)
+load_playlist(RunContext(open_store({database!r}), settings), {playlist!r})
 """
 
 
-@pytest.mark.parametrize("endpoint, after", [("playlist_items", 1), ("audio_features", 1),
-                                             ("artist", 60)])
-def test_killed_process_resumes_without_duplicates_losses_or_refetches(standin, live_store,
-                                                                        tmp_path, endpoint,
-                                                                        after):
+@pytest.mark.parametrize(
+    "endpoint, after", [("playlist_items", 1), ("audio_features", 1), ("artist", 60)]
+)
+def test_killed_process_resumes_without_duplicates_losses_or_refetches(
+    standin, live_store, tmp_path, endpoint, after
+):
     clean, clean_calls = clean_reference_run(standin, tmp_path)
 
     # The call after `after` hangs; the process is killed (SIGKILL) while it waits for it.
     standin.fault(endpoint, delay=60, after=after, times=1)
-    script = KILLED_RUN.format(root=ROOT, tests=os.path.join(ROOT, "tests"),
-                               config=standin.config(), instance=str(tmp_path),
-                               database=live_store.path, playlist=PLOTIFY_PLAYLIST_ID)
+    script = KILLED_RUN.format(
+        config=standin.config(),
+        instance=str(tmp_path),
+        database=live_store.path,
+        playlist=PLOTIFY_PLAYLIST_ID,
+    )
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     try:
         assert wait_for_calls(standin, endpoint, after + 1, timeout=60)
@@ -255,7 +283,7 @@ def test_killed_process_resumes_without_duplicates_losses_or_refetches(standin, 
             process.kill()
         standin.release()
     standin.clear_faults()
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
 
     assert store_content(live_store) == store_content(clean)
     # Everything answered before the kill stays fetched: only the request that was in flight
@@ -263,62 +291,72 @@ def test_killed_process_resumes_without_duplicates_losses_or_refetches(standin, 
     expected = dict(clean_calls)
     expected["playlist"] += 1
     expected[endpoint] += 1
-    assert {k: v for k, v in standin.calls.items() if k != "token"} == \
-        {k: v for k, v in expected.items() if k != "token"}
+    assert {k: v for k, v in standin.calls.items() if k != "token"} == {
+        k: v for k, v in expected.items() if k != "token"
+    }
 
 
 def test_recommendations_come_from_spotify_with_features(standin, live_store, tmp_path):
     etl = make_etl(standin, live_store, tmp_path)
-    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
-    report = etl.load_recommendations(PLOTIFY_PLAYLIST_ID, per_seed=5)
+    load_playlist(etl, PLOTIFY_PLAYLIST_ID)
+    report = load_recommendations(etl, PLOTIFY_PLAYLIST_ID, per_seed=5)
 
     catalog = load_catalog()
     first = SEED["id"].iloc[0]
     links = live_store.get_recommendations(first)
-    assert [r["track_id"] for r in sorted(links, key=lambda r: r["rank"])] == \
-        catalog.recommendations[first][:5]
+    assert [
+        r["track_id"] for r in sorted(links, key=lambda r: r["rank"])
+    ] == catalog.recommendations[first][:5]
     assert {r["source"] for r in links} == {"spotify"}
-    assert standin.calls["recommendations"] == 158
+    assert standin.calls["recommendations"] == PLAYLIST_TRACKS
     rec_ids = {r["track_id"] for s in SEED["id"] for r in live_store.get_recommendations(s)}
     tracks = live_store.get_tracks(rec_ids)
     assert all(t.get("features_source") for t in tracks.values())
-    assert report.counts["sources"] == {"spotify": 158}
+    assert report.counts["sources"] == {"spotify": PLAYLIST_TRACKS}
     # A second run finds every seed done and fetches nothing.
     standin.reset_calls()
-    etl.load_recommendations(PLOTIFY_PLAYLIST_ID, per_seed=5)
+    load_recommendations(etl, PLOTIFY_PLAYLIST_ID, per_seed=5)
     assert standin.spotify_calls() == 0 and standin.calls["rb_recommendation"] == 0
 
 
 def test_recommendations_fall_back_to_reccobeats_then_explain_when_neither_answers(
-        standin, live_store, tmp_path):
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    standin, live_store, tmp_path
+):
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     standin.fault("recommendations", status=404)
     standin.fault("audio_features", status=403)
     etl = make_etl(standin, live_store, tmp_path)
     seeds = list(SEED["id"][:20])
     for seed in SEED["id"][20:]:  # pretend the others are done so the test stays small
-        live_store.upsert_recommendations([{"seed_track_id": seed, "track_id": seed,
-                                            "source": "test", "rank": 0}])
-    etl.load_recommendations(PLOTIFY_PLAYLIST_ID, per_seed=10)
+        live_store.upsert_recommendations(
+            [{"seed_track_id": seed, "track_id": seed, "source": "test", "rank": 0}]
+        )
+    load_recommendations(etl, PLOTIFY_PLAYLIST_ID, per_seed=10)
     assert standin.calls["recommendations"] == 1 and standin.calls["rb_recommendation"] == 20
     for seed in seeds:
         links = live_store.get_recommendations(seed)
         assert {r["source"] for r in links} == {"reccobeats"}
         assert [r["track_id"] for r in links] == load_catalog().recommendations[seed][:10]
-    assert sum("/recommendations answered HTTP 404; using ReccoBeats" in m
-               for m in etl.console.messages) == 1
+    assert (
+        sum(
+            "/recommendations answered HTTP 404; using ReccoBeats" in m
+            for m in etl.console.messages
+        )
+        == 1
+    )
 
     standin.fault("rb_recommendation", status=403)
     # A new playlist track is a seed without recommendations, so the next run must ask.
     standin.catalog.playlists[PLOTIFY_PLAYLIST_ID].entries.append(
-        Entry("track", load_catalog().genre_tracks["samba"][0], "kukulski.2", None))
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+        Entry("track", load_catalog().genre_tracks["samba"][0], "kukulski.2", None)
+    )
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     with pytest.raises(LiveEtlError, match="No recommendation service answered"):
-        make_etl(standin, live_store, tmp_path).load_recommendations(PLOTIFY_PLAYLIST_ID)
+        load_recommendations(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
 
 
 def test_genre_dataset_is_labelled_by_seed_genre(standin, live_store, tmp_path):
-    report = make_etl(standin, live_store, tmp_path).build_genre_dataset(3, 20)
+    report = build_genre_dataset(make_etl(standin, live_store, tmp_path), 3, 20)
     frame = live_store.read_tracks_frame(dataset="spotify-genre-seeds")
     genres = sorted(load_catalog().genre_tracks)[:3]
     assert sorted(frame["label"].unique()) == genres
@@ -331,7 +369,7 @@ def test_genre_dataset_is_labelled_by_seed_genre(standin, live_store, tmp_path):
 def test_refused_genre_seeding_points_to_the_public_dataset(standin, live_store, tmp_path):
     standin.fault("genre_seeds", status=404)
     with pytest.raises(LiveEtlError) as refused:
-        make_etl(standin, live_store, tmp_path).build_genre_dataset(5, 100)
+        build_genre_dataset(make_etl(standin, live_store, tmp_path), 5, 100)
     message = str(refused.value)
     assert "refuses genre seeding" in message and "etl import" in message
     assert "dataset.csv" in message
@@ -339,30 +377,32 @@ def test_refused_genre_seeding_points_to_the_public_dataset(standin, live_store,
 
 def test_refused_profiles_leave_people_with_their_ids(standin, live_store, tmp_path):
     standin.fault("user", status=403)
-    report = make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    report = load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     people = live_store.get_people()
     assert set(people) == set(PEOPLE)
     # The owner's name comes free with the playlist; the others stay unnamed (shown by id).
-    assert people == {p: ("Pauly Richmeier" if p == "5x3jsdd20gyv86pg2naw63zwp" else None)
-                      for p in PEOPLE}
+    assert people == {
+        p: ("Pauly Richmeier" if p == "5x3jsdd20gyv86pg2naw63zwp" else None) for p in PEOPLE
+    }
     assert standin.calls["user"] == 1  # refused once, not asked again this run
     assert any("refused their profiles (HTTP 403)" in line for line in report.lines)
 
 
 def test_feature_providers_follow_the_configured_order(standin, live_store, tmp_path):
     etl = make_etl(standin, live_store, tmp_path, providers="reccobeats,spotify")
-    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(etl, PLOTIFY_PLAYLIST_ID)
     frame = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID)
     assert (frame["features_source"] == "reccobeats").all()
     assert standin.calls["audio_features"] == 0
 
 
-def test_tracks_unknown_to_the_first_provider_are_offered_to_the_next(standin, live_store,
-                                                                      tmp_path):
+def test_tracks_unknown_to_the_first_provider_are_offered_to_the_next(
+    standin, live_store, tmp_path
+):
     # Tracks Spotify does not know (null in /audio-features) but ReccoBeats does.
     first_ten = [e.track_id for e in standin.catalog.playlists[PLOTIFY_PLAYLIST_ID].entries[:10]]
     standin.spotify_unknown = set(first_ten)
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     frame = live_store.read_tracks_frame(playlist=PLOTIFY_PLAYLIST_ID).set_index("id")
     assert (frame.loc[first_ten, "features_source"] == "reccobeats").all()
     assert (frame.drop(first_ten)["features_source"] == "spotify").all()
@@ -382,10 +422,10 @@ def test_ctrl_c_mid_run_is_reported_and_the_rerun_completes(standin, live_store,
 
     threading.Thread(target=press_ctrl_c, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+        load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     standin.release()
     standin.clear_faults()
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     assert store_content(live_store) == store_content(clean)
     assert standin.calls["artist"] == clean_calls["artist"] + 1
     assert standin.calls["playlist_items"] == clean_calls["playlist_items"]
@@ -393,24 +433,28 @@ def test_ctrl_c_mid_run_is_reported_and_the_rerun_completes(standin, live_store,
 
 def test_find_tracks_searches_and_stores_hits_with_features(standin, live_store, tmp_path):
     standin.fault("audio_features", status=403)
-    found = make_etl(standin, live_store, tmp_path).find_tracks("dreams fleetwood", limit=20)
+    lookup = TrackLookup(live_store, live_test_settings(standin, tmp_path))
+    found = lookup.search("dreams fleetwood", limit=20)
     assert found and found[0]["id"] == "0ofHAoxe9vBkTCp2UQIavz"
     assert all(t["features_source"] == "reccobeats" and "danceability" in t for t in found)
     assert standin.calls["search"] == 1 and standin.calls["rb_audio_features"] == 1
     assert "limit=10" in next(path for name, path in standin.log if name == "search")
 
 
-def test_failing_recommendations_stop_the_run_instead_of_switching_source(standin, live_store,
-                                                                          tmp_path):
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+def test_failing_recommendations_stop_the_run_instead_of_switching_source(
+    standin, live_store, tmp_path
+):
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     standin.fault("recommendations", status=503, after=10, times=3)
     with pytest.raises(ServiceFailed, match=r"Spotify GET /recommendations failed 3 times"):
-        make_etl(standin, live_store, tmp_path).load_recommendations(PLOTIFY_PLAYLIST_ID,
-                                                                     per_seed=3)
+        load_recommendations(
+            make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID, per_seed=3
+        )
     assert standin.calls["rb_recommendation"] == 0  # a passing 503 is no reason to switch
-    report = make_etl(standin, live_store, tmp_path).load_recommendations(PLOTIFY_PLAYLIST_ID,
-                                                                          per_seed=3)
-    assert report.counts["sources"] == {"spotify": 158}
+    report = load_recommendations(
+        make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID, per_seed=3
+    )
+    assert report.counts["sources"] == {"spotify": PLAYLIST_TRACKS}
 
 
 def test_token_endpoint_errors_and_cut_answers_are_retried(standin, live_store, tmp_path):
@@ -419,8 +463,8 @@ def test_token_endpoint_errors_and_cut_answers_are_retried(standin, live_store, 
     standin.fault("playlist_items", breaks="truncated_body", times=1)
     standin.fault("artist", breaks="reset", times=1)
     etl = make_etl(standin, live_store, tmp_path)
-    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
-    assert live_store.counts()["playlist_tracks"] == 158
+    load_playlist(etl, PLOTIFY_PLAYLIST_ID)
+    assert live_store.counts()["playlist_tracks"] == PLAYLIST_TRACKS
     assert standin.calls["token"] == 2 and standin.calls["playlist"] == 2
     waits = " ".join(etl.console.messages)
     assert "Spotify POST /api/token (for Spotify GET /playlists/{id}) HTTP 503" in waits
@@ -430,12 +474,14 @@ def test_token_endpoint_errors_and_cut_answers_are_retried(standin, live_store, 
 
 def test_null_artists_and_genres_are_dropped_counted_and_reported(standin, live_store, tmp_path):
     standin.fault("artist", breaks="null", times=5)
-    report = make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    report = load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
     nulled = standin.nulls[("artist", "entry")]  # artists without genres get no null
     assert nulled >= 1
     assert report.counts["null_entries"] == {"Spotify GET /artists/{id}": nulled}
-    assert any(line.startswith(f"Ignored {nulled} null entries in answers")
-               for line in report.lines)
-    genres = {g["genre"] for rows in live_store.get_track_genres(list(SEED["id"])).values()
-              for g in rows}
+    assert any(
+        line.startswith(f"Ignored {nulled} null entries in answers") for line in report.lines
+    )
+    genres = {
+        g["genre"] for rows in live_store.get_track_genres(list(SEED["id"])).values() for g in rows
+    }
     assert None not in genres and "None" not in genres

@@ -1,4 +1,5 @@
 """`flask etl playlist|recommendations|genres` and user authorisation, against the stand-in."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,9 @@ import pytest
 import requests
 
 from etl import auth
-from standin import PLOTIFY_PLAYLIST_ID
-from standin.fixtures import live_store, make_etl, standin  # noqa: F401
+from etl.runs import load_playlist
+from tests.standin.fixtures import live_store, make_etl, standin  # noqa: F401
+from tests.support import PLAYLIST_PEOPLE, PLAYLIST_TRACKS, PLOTIFY_PLAYLIST_ID
 
 
 @pytest.fixture
@@ -20,9 +22,15 @@ def live_app(tmp_path, standin):
     from etl.cli import etl_cli
 
     live_cli.register(etl_cli)  # what app wiring does; registering twice is harmless
-    config = {"TESTING": True, "DATABASE": str(tmp_path / "cli.sqlite3"), "MONGODB_URI": None,
-              "SECRET_KEY": "test", "ETL_HTTP_RETRIES": "1", **standin.config(),
-              "INSTANCE_PATH": str(tmp_path / "instance")}
+    config = {
+        "TESTING": True,
+        "DATABASE": str(tmp_path / "cli.sqlite3"),
+        "MONGODB_URI": None,
+        "SECRET_KEY": "test",
+        "ETL_HTTP_RETRIES": "1",
+        **standin.config(),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
     application = create_app(config)
     yield application
     application.extensions["store"].close()
@@ -35,8 +43,11 @@ def invoke(app, *args):
 def test_playlist_command_loads_and_reports_then_short_circuits(live_app, standin):
     first = invoke(live_app, "playlist", f"https://open.spotify.com/playlist/{PLOTIFY_PLAYLIST_ID}")
     assert first.exit_code == 0, first.output
-    assert "Tracks: 158 stored." in first.output and "People: 6 added tracks." in first.output
-    assert "158 spotify" in first.output
+    assert (
+        f"Tracks: {PLAYLIST_TRACKS} stored." in first.output
+        and f"People: {PLAYLIST_PEOPLE} added tracks." in first.output
+    )
+    assert f"{PLAYLIST_TRACKS} spotify" in first.output
     standin.reset_calls()
     second = invoke(live_app, "playlist", PLOTIFY_PLAYLIST_ID)
     assert second.exit_code == 0 and "unchanged" in second.output
@@ -68,7 +79,10 @@ def test_recommendations_command_without_spotify_credentials_uses_reccobeats(liv
     result = invoke(live_app, "recommendations", "--per-seed", "3")
     assert result.exit_code == 0, result.output
     assert "recommendations from ReccoBeats" in result.output
-    assert standin.calls["recommendations"] == 0 and standin.calls["rb_recommendation"] == 158
+    assert (
+        standin.calls["recommendations"] == 0
+        and standin.calls["rb_recommendation"] == PLAYLIST_TRACKS
+    )
 
 
 def test_genres_command_explains_refused_genre_seeding(live_app, standin):
@@ -80,8 +94,18 @@ def test_genres_command_explains_refused_genre_seeding(live_app, standin):
 
 
 def test_genres_command_builds_the_dataset(live_app, standin):
-    result = invoke(live_app, "genres", "--genre", "samba", "--genre", "tango",
-                    "--per-genre", "30", "--dataset", "two-genres")
+    result = invoke(
+        live_app,
+        "genres",
+        "--genre",
+        "samba",
+        "--genre",
+        "tango",
+        "--per-genre",
+        "30",
+        "--dataset",
+        "two-genres",
+    )
     assert result.exit_code == 0, result.output
     with live_app.app_context():
         from store import get_store
@@ -92,14 +116,21 @@ def test_genres_command_builds_the_dataset(live_app, standin):
 
 
 @pytest.mark.parametrize("with_secret", [True, False], ids=["authorization-code", "pkce"])
-def test_user_authorisation_caches_a_private_token_under_instance(standin, live_store, tmp_path,
-                                                                  with_secret):
+def test_user_authorisation_caches_a_private_token_under_instance(
+    standin, live_store, tmp_path, with_secret
+):
     config = standin.config()
     manager = auth.user_authorisation(
-        config["SPOTIFY_CLIENT_ID"], config["SPOTIFY_CLIENT_SECRET"] if with_secret else None,
-        config["SPOTIFY_REDIRECT_URI"], auth.token_cache_path(str(tmp_path)),
-        config["SPOTIFY_TOKEN_URL"], config["SPOTIFY_AUTHORIZE_URL"], requests.Session(), 5,
-        open_browser=False)
+        config["SPOTIFY_CLIENT_ID"],
+        config["SPOTIFY_CLIENT_SECRET"] if with_secret else None,
+        config["SPOTIFY_REDIRECT_URI"],
+        auth.token_cache_path(str(tmp_path)),
+        config["SPOTIFY_TOKEN_URL"],
+        config["SPOTIFY_AUTHORIZE_URL"],
+        requests.Session(),
+        5,
+        open_browser=False,
+    )
     # The person's browser visit: the stand-in's /authorize redirects back with a code.
     if not with_secret:
         manager.get_pkce_handshake_parameters()
@@ -113,10 +144,11 @@ def test_user_authorisation_caches_a_private_token_under_instance(standin, live_
     # With a user token cached, runs authorise as that user without being asked.
     secret = {} if with_secret else {"client_secret": None}
     etl = make_etl(standin, live_store, tmp_path, **secret)
-    etl.load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(etl, PLOTIFY_PLAYLIST_ID)
     assert etl.spotify.client.auth_manager.__class__.__name__ == (
-        "SpotifyOAuth" if with_secret else "SpotifyPKCE")
-    assert live_store.counts()["playlist_tracks"] == 158
+        "SpotifyOAuth" if with_secret else "SpotifyPKCE"
+    )
+    assert live_store.counts()["playlist_tracks"] == PLAYLIST_TRACKS
     assert not os.path.exists(os.path.join(os.getcwd(), ".cache"))
 
 

@@ -1,4 +1,5 @@
-"""No secret in the repository or its history, ignored credential files, and logs free of credentials."""
+"""No secret in the repo or its history, ignored credential files, logs free of credentials."""
+
 from __future__ import annotations
 
 import base64
@@ -9,10 +10,11 @@ import subprocess
 
 import pytest
 
-from security import install_log_redaction, redact
-from standin.fixtures import live_store, make_etl, standin  # noqa: F401
-from standin.server import CLIENT_ID, CLIENT_SECRET
-from testsupport import PLOTIFY_PLAYLIST_ID, ROOT
+from etl.runs import load_playlist
+from tests.standin.fixtures import live_store, make_etl, standin  # noqa: F401
+from tests.standin.server import CLIENT_ID, CLIENT_SECRET
+from tests.support import PLOTIFY_PLAYLIST_ID, ROOT
+from web.security import install_log_redaction, redact
 
 # What leaked credentials look like. Each is specific enough that a hit is worth a person's look.
 SECRET_PATTERNS = {
@@ -25,12 +27,15 @@ SECRET_PATTERNS = {
     "bearer token": re.compile(r"\bBearer\s+([A-Za-z0-9._~+/-]{20,}=*)"),
     # A credential-named setting given a literal value (a Spotify client secret is 32 hex digits).
     "credential assignment": re.compile(
-        r"(?i)\b\w*(?:secret|token|password|passwd|api_?key)\w*[\"']?\s*[:=]\s*[\"']([^\s\"'$<>{}()]{12,})[\"']"),
+        r"(?i)\b\w*(?:secret|token|password|passwd|api_?key)\w*[\"']?\s*[:=]\s*[\"']([^\s\"'$<>{}()]{12,})[\"']"
+    ),
     "hex secret": re.compile(r"(?i)\b\w*(?:secret|token|key)\w*\s*=\s*([0-9a-f]{32,})\b"),
 }
 # Values that are deliberately fake: the stand-in's own credentials and documented placeholders.
-FAKE_VALUE = re.compile(r"(?i)standin|example|change-me|placeholder|your[-_]|dummy|redacted|"
-                        r"not-a-real|not-the|test|xxxx|\*\*\*|^password$")
+FAKE_VALUE = re.compile(
+    r"(?i)standin|example|change-me|placeholder|your[-_]|dummy|redacted|"
+    r"not-a-real|not-the|test|xxxx|\*\*\*|^password$"
+)
 # A generated credential mixes letters and digits; setting names, URLs and file names are not one.
 CREDENTIAL_LIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[^/]+$")
 
@@ -49,8 +54,9 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
 
 
 def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                          errors="replace", check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, errors="replace", check=True
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +68,18 @@ def repository():
 
 def test_scanner_finds_planted_secrets():
     # Built at run time, so that the repository itself never holds them.
-    planted = ["AKIA" + "Q7" * 8, "gh" + "p_" + "a1" * 18, "mongodb://plotify:" + "s3cr" + "3tPass@db:27017",
-               "SPOTIFY_CLIENT_SECRET = '" + "9f" * 16 + "'", "Authorization: Bearer " + "tok3n" * 6,
-               "-----BEGIN " + "RSA PRIVATE KEY-----"]
+    planted = [
+        "AKIA" + "Q7" * 8,
+        "gh" + "p_" + "a1" * 18,
+        "mongodb://plotify:" + "s3cr" + "3tPass@db:27017",
+        "SPOTIFY_CLIENT_SECRET = '" + "9f" * 16 + "'",
+        "Authorization: Bearer " + "tok3n" * 6,
+        "-----BEGIN " + "RSA PRIVATE KEY-----",
+    ]
     assert [len(find_secrets(text)) >= 1 for text in planted] == [True] * len(planted)
-    assert find_secrets("SPOTIFY_CLIENT_SECRET=\nMONGODB_URI=mongodb://localhost:27017/plotify") == []
+    assert (
+        find_secrets("SPOTIFY_CLIENT_SECRET=\nMONGODB_URI=mongodb://localhost:27017/plotify") == []
+    )
 
 
 def test_no_secret_in_tracked_files(repository):
@@ -90,8 +103,15 @@ def test_no_secret_in_history(repository):
 
 
 def test_credential_files_are_ignored_and_untracked(repository):
-    candidates = [".env", "instance/plotify.sqlite3", "instance/spotify-user-token.json",
-                  "instance/spotify-app-token.json", ".cache", ".cache-someone", "Pipfile.lock"]
+    candidates = [
+        ".env",
+        "instance/plotify.sqlite3",
+        "instance/spotify-user-token.json",
+        "instance/spotify-app-token.json",
+        ".cache",
+        ".cache-someone",
+        "Pipfile.lock",
+    ]
     ignored = git("check-ignore", "--no-index", *candidates).split()
     assert sorted(ignored) == sorted(candidates)
     tracked = set(git("ls-files").split())
@@ -100,32 +120,47 @@ def test_credential_files_are_ignored_and_untracked(repository):
     assert not [path for path in tracked if path.startswith("instance/")]
 
 
-@pytest.mark.parametrize("line, secret", [
-    ("Headers: {'Authorization': 'Bearer " + "b7" * 16 + "'}", "b7" * 16),
-    ("Headers: {'Authorization': 'Basic " + base64.b64encode(b"id:" + b"s" * 32).decode() + "'}",
-     base64.b64encode(b"id:" + b"s" * 32).decode()),
-    ("Body: {'grant_type': 'refresh_token', 'refresh_token': 'AQD" + "r" * 40 + "'}", "AQD" + "r" * 40),
-    ('{"access_token": "BQC' + "a" * 40 + '", "expires_in": 3600}', "BQC" + "a" * 40),
-    ("GET /callback?code=AQB" + "c" * 30 + "&state=xyz", "AQB" + "c" * 30),
-    ("connecting to mongodb://plotify:" + "pw" * 6 + "@127.0.0.1:27017/plotify", "pw" * 6),
-    ("client_secret=" + "e" * 32, "e" * 32),
-])
+@pytest.mark.parametrize(
+    "line, secret",
+    [
+        ("Headers: {'Authorization': 'Bearer " + "b7" * 16 + "'}", "b7" * 16),
+        (
+            "Headers: {'Authorization': 'Basic "
+            + base64.b64encode(b"id:" + b"s" * 32).decode()
+            + "'}",
+            base64.b64encode(b"id:" + b"s" * 32).decode(),
+        ),
+        (
+            "Body: {'grant_type': 'refresh_token', 'refresh_token': 'AQD" + "r" * 40 + "'}",
+            "AQD" + "r" * 40,
+        ),
+        ('{"access_token": "BQC' + "a" * 40 + '", "expires_in": 3600}', "BQC" + "a" * 40),
+        ("GET /callback?code=AQB" + "c" * 30 + "&state=xyz", "AQB" + "c" * 30),
+        ("connecting to mongodb://plotify:" + "pw" * 6 + "@127.0.0.1:27017/plotify", "pw" * 6),
+        ("client_secret=" + "e" * 32, "e" * 32),
+    ],
+)
 def test_redact_removes_credentials(line, secret):
     cleaned = redact(line)
     assert secret not in cleaned and "[redacted]" in cleaned
 
 
 def test_redact_keeps_ordinary_lines():
-    for line in ("status code: 404", "Basic authentication failed", "fetched 158 tracks in 2.3 s",
-                 "GET /api/predict?artist=Gen%20Hoshino&track=Comedy"):
+    for line in (
+        "status code: 404",
+        "Basic authentication failed",
+        "fetched 158 tracks in 2.3 s",
+        "GET /api/predict?artist=Gen%20Hoshino&track=Comedy",
+    ):
         assert redact(line) == line
 
 
 def test_debug_logs_of_a_live_run_hold_no_credentials(standin, live_store, tmp_path, caplog):
-    """spotipy logs every request's headers at DEBUG: with the redaction on, no token gets through."""
+    """spotipy logs every request's headers at DEBUG: with the redaction on, no token gets
+    through."""
     install_log_redaction()
     caplog.set_level(logging.DEBUG)
-    make_etl(standin, live_store, tmp_path).load_playlist(PLOTIFY_PLAYLIST_ID)
+    load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
 
     logged = "\n".join(record.getMessage() for record in caplog.records)
     # The run did log its requests with their headers, so the check below has something to bite on.

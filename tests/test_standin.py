@@ -1,4 +1,5 @@
 """The Spotify/ReccoBeats stand-in: real data and shapes, absolute paging URLs, faults, counts."""
+
 from __future__ import annotations
 
 import math
@@ -10,15 +11,22 @@ import spotipy
 from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyClientCredentials
 
-from standin.catalog import PLAYLIST_CSV
-from standin import CLIENT_ID, CLIENT_SECRET, PLOTIFY_PLAYLIST_ID, FaultPlan, load_catalog
-from standin.fixtures import standin  # noqa: F401 - pytest fixture
+from tests.standin import CLIENT_ID, CLIENT_SECRET, FaultPlan, load_catalog
+from tests.standin.fixtures import standin  # noqa: F401 - pytest fixture
+from tests.support import (
+    DATASET_GENRES,
+    PLAYLIST_CSV,
+    PLAYLIST_TRACKS,
+    PLOTIFY_PLAYLIST_ID,
+    RECOMMENDATIONS,
+)
 
 
 def spotipy_client(server, **options) -> spotipy.Spotify:
     """spotipy pointed at the stand-in the documented way: prefix and the token URL."""
-    manager = SpotifyClientCredentials(CLIENT_ID, CLIENT_SECRET,
-                                       cache_handler=spotipy.MemoryCacheHandler())
+    manager = SpotifyClientCredentials(
+        CLIENT_ID, CLIENT_SECRET, cache_handler=spotipy.MemoryCacheHandler()
+    )
     manager.OAUTH_TOKEN_URL = server.url + "/api/token"
     client = spotipy.Spotify(auth_manager=manager, **options)
     client.prefix = server.url + "/v1/"
@@ -35,8 +43,8 @@ def test_catalog_is_built_from_the_real_data():
     playlist = catalog.playlists[PLOTIFY_PLAYLIST_ID]
     assert [e.track_id for e in playlist.entries] == list(seed["id"])
     assert [e.added_by for e in playlist.entries] == [str(u) for u in seed["user_id"]]
-    assert len(catalog.genre_tracks) == 114
-    assert sum(len(v) for v in catalog.recommendations.values()) == 3165
+    assert len(catalog.genre_tracks) == DATASET_GENRES
+    assert sum(len(v) for v in catalog.recommendations.values()) == RECOMMENDATIONS
     first = seed.iloc[0]
     assert math.isclose(catalog.features[first["id"]]["energy"], first["energy"])
 
@@ -44,7 +52,7 @@ def test_catalog_is_built_from_the_real_data():
 def test_playlist_pages_follow_absolute_next_urls_to_the_stand_in(standin):
     client = spotipy_client(standin)
     playlist = client.playlist(PLOTIFY_PLAYLIST_ID)
-    assert playlist["items"]["total"] == 158 and len(playlist["items"]["items"]) == 50
+    assert playlist["items"]["total"] == PLAYLIST_TRACKS and len(playlist["items"]["items"]) == 50
     page = client.playlist_items(PLOTIFY_PLAYLIST_ID, limit=50, offset=50)
     seen = [e["item"]["id"] for e in playlist["items"]["items"]]
     while page:
@@ -77,8 +85,11 @@ def test_audio_features_null_for_unknown_and_reccobeats_shape(standin):
     features = client.audio_features([known, unknown])
     assert features[0]["id"] == known and features[1] is None
     ids = [e.track_id for e in load_catalog().playlists[PLOTIFY_PLAYLIST_ID].entries[:45]]
-    body = requests.get(standin.url + "/reccobeats/v1/audio-features",
-                        params={"ids": ",".join(ids + [unknown])}, timeout=5).json()
+    body = requests.get(
+        standin.url + "/reccobeats/v1/audio-features",
+        params={"ids": ",".join(ids + [unknown])},
+        timeout=5,
+    ).json()
     assert len(body["content"]) == 40  # extras beyond 40 are dropped, the unknown is absent
     assert all("time_signature" not in item for item in body["content"])
     assert body["content"][0]["href"] == f"https://open.spotify.com/track/{ids[0]}"
@@ -168,8 +179,10 @@ def test_null_faults_put_nulls_into_lists_without_touching_the_catalog(standin):
 def test_fault_plans_are_seeded_and_respect_their_limits():
     def drawn(seed):
         plan = FaultPlan(seed, probability=0.3, only={"403": frozenset({"playlist"})})
-        kinds = [(e, getattr(plan.draw(e), "status", None)) for e in
-                 ["playlist", "artist", "audio_features", "token", "user"] * 200]
+        kinds = [
+            (e, getattr(plan.draw(e), "status", None))
+            for e in ["playlist", "artist", "audio_features", "token", "user"] * 200
+        ]
         return kinds, plan
 
     first, plan = drawn(5)

@@ -1,4 +1,5 @@
-"""One contract for every store back end: embedded SQLite always, MongoDB when TEST_MONGODB_URI is set."""
+"""One contract for every store back end: SQLite always, MongoDB when TEST_MONGODB_URI is set."""
+
 from __future__ import annotations
 
 import os
@@ -6,10 +7,10 @@ import os
 import pandas as pd
 import pytest
 
-from testsupport import DATASET_CSV, PLAYLIST_CSV
 from store import open_store
 from store.base import FRAME_COLUMNS, StoreUnavailable
 from store.records import AUDIO_FEATURES, normalize_track
+from tests.support import DATASET_CSV, PLAYLIST_CSV, PLAYLIST_TRACKS
 
 BACKENDS = ["sqlite", "mongodb"]
 
@@ -43,8 +44,12 @@ def real_tracks() -> list[dict]:
     records = []
     for row in frame.to_dict("records"):
         raw = {f: row[f] for f in (*AUDIO_FEATURES, "popularity", "duration_ms", "explicit")}
-        raw.update(id=row["track_id"], name=row["track_name"], album=row["album_name"],
-                   artists=row["artists"])
+        raw.update(
+            id=row["track_id"],
+            name=row["track_name"],
+            album=row["album_name"],
+            artists=row["artists"],
+        )
         records.append(normalize_track(raw))
     return records
 
@@ -55,7 +60,9 @@ def test_upsert_is_idempotent(track_store, real_tracks):
     assert track_store.upsert_tracks(real_tracks) == 0
     assert track_store.counts()["tracks"] == 2000
     assert track_store.data_version() == version  # nothing changed, so caches stay valid
-    track_store.upsert_tracks([dict(real_tracks[0], popularity=(real_tracks[0]["popularity"] + 1) % 100)])
+    track_store.upsert_tracks(
+        [dict(real_tracks[0], popularity=(real_tracks[0]["popularity"] + 1) % 100)]
+    )
     assert track_store.data_version() > version
 
 
@@ -79,7 +86,7 @@ def test_absent_fields_never_erase(track_store, real_tracks):
 
 def test_failed_batch_writes_nothing(track_store, real_tracks):
     broken = dict(real_tracks[5], name=object())  # no database can store this
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - each back end raises its own driver's type
         track_store.upsert_tracks(real_tracks[:5] + [broken] + real_tracks[6:20])
     assert track_store.counts()["tracks"] == 0
 
@@ -99,8 +106,11 @@ def test_frame_has_all_columns_and_features(track_store, real_tracks):
 def test_dataset_rows_keep_every_label(track_store, real_tracks):
     track_store.upsert_tracks(real_tracks[:3])
     track_store.upsert_dataset({"name": "d", "label_set": "track_genre", "source": "test"})
-    rows = [(real_tracks[0]["id"], "acoustic"), (real_tracks[0]["id"], "folk"),
-            (real_tracks[1]["id"], "acoustic")]
+    rows = [
+        (real_tracks[0]["id"], "acoustic"),
+        (real_tracks[0]["id"], "folk"),
+        (real_tracks[1]["id"], "acoustic"),
+    ]
     assert track_store.upsert_dataset_tracks("d", rows) == 3
     assert track_store.upsert_dataset_tracks("d", rows) == 0
     frame = track_store.read_tracks_frame(dataset="d")
@@ -112,14 +122,26 @@ def test_dataset_rows_keep_every_label(track_store, real_tracks):
 
 def test_playlist_membership_people_and_prune(track_store):
     frame = pd.read_csv(PLAYLIST_CSV, index_col=0)
-    records = [normalize_track({"id": r["id"], "name": r["name"], "artists": [r["artist"]],
-                                "energy": r["energy"]}) for r in frame.to_dict("records")]
+    records = [
+        normalize_track(
+            {"id": r["id"], "name": r["name"], "artists": [r["artist"]], "energy": r["energy"]}
+        )
+        for r in frame.to_dict("records")
+    ]
     track_store.upsert_tracks(records)
-    track_store.upsert_playlist({"id": "p1", "name": "Jamz", "snapshot_id": "s1",
-                                 "collaborative": True, "source": "test"})
-    members = [{"playlist_id": "p1", "track_id": r["id"], "position": i,
-                "added_by": str(r["user_id"]), "added_at": None}
-               for i, r in enumerate(frame.drop_duplicates("id").to_dict("records"))]
+    track_store.upsert_playlist(
+        {"id": "p1", "name": "Jamz", "snapshot_id": "s1", "collaborative": True, "source": "test"}
+    )
+    members = [
+        {
+            "playlist_id": "p1",
+            "track_id": r["id"],
+            "position": i,
+            "added_by": str(r["user_id"]),
+            "added_at": None,
+        }
+        for i, r in enumerate(frame.drop_duplicates("id").to_dict("records"))
+    ]
     assert track_store.upsert_playlist_tracks(members) == len(members)
     assert track_store.upsert_playlist_tracks(members) == 0
     people = {m["added_by"]: None for m in members}
@@ -127,7 +149,7 @@ def test_playlist_membership_people_and_prune(track_store):
     assert track_store.upsert_people({"kukulski.2": "Matt Kukulski"}) == 1
     assert track_store.upsert_people(people) == 0  # a missing name does not erase a known one
     [playlist] = track_store.list_playlists()
-    assert playlist["track_count"] == len(members) == 158
+    assert playlist["track_count"] == len(members) == PLAYLIST_TRACKS
     assert [p["track_count"] for p in playlist["people"]] == [55, 36, 30, 28, 6, 3]
     assert {p["id"]: p["display_name"] for p in playlist["people"]}["kukulski.2"] == "Matt Kukulski"
     assert track_store.get_playlist("p1")["snapshot_id"] == "s1"
@@ -139,8 +161,10 @@ def test_playlist_membership_people_and_prune(track_store):
 
 def test_recommendations_artists_genres_and_state(track_store, real_tracks):
     seed, a, b = (r["id"] for r in real_tracks[:3])
-    rows = [{"seed_track_id": seed, "track_id": a, "source": "file", "rank": 2},
-            {"seed_track_id": seed, "track_id": b, "source": "file", "rank": 1}]
+    rows = [
+        {"seed_track_id": seed, "track_id": a, "source": "file", "rank": 2},
+        {"seed_track_id": seed, "track_id": b, "source": "file", "rank": 1},
+    ]
     assert track_store.upsert_recommendations(rows) == 2
     assert track_store.upsert_recommendations(rows) == 0
     assert [r["track_id"] for r in track_store.get_recommendations(seed)] == [b, a]
@@ -174,11 +198,11 @@ def test_a_new_embedded_database_opened_by_many_threads_at_once(tmp_path):
         target = open_store(str(tmp_path / f"fresh-{attempt}.sqlite3"))
         start = threading.Barrier(8)
 
-        def first_request():
+        def first_request(start=start, target=target):
             start.wait()
             try:
                 target.list_playlists()
-            except Exception as exc:  # collected, so the assertion shows every failure
+            except Exception as exc:  # noqa: BLE001 - collected, so the assertion shows every failure
                 errors.append(exc)
 
         threads = [threading.Thread(target=first_request) for _ in range(8)]
@@ -206,8 +230,10 @@ def test_a_huge_import_is_refused_up_front(tmp_path):
 
 def test_tracks_without_artists_read_back(track_store, real_tracks):
     # ReccoBeats or a hand-made file can give a track no artist; every reader must still work.
-    bare = [{key: value for key, value in track.items() if key not in ("artists", "artist_ids")}
-            for track in real_tracks[:3]]
+    bare = [
+        {key: value for key, value in track.items() if key not in ("artists", "artist_ids")}
+        for track in real_tracks[:3]
+    ]
     track_store.upsert_tracks(bare)
     frame = track_store.read_tracks_frame()
     assert len(frame) == 3 and frame["artists"].isna().all()
@@ -219,10 +245,14 @@ def test_mongodb_refuses_operators_where_keys_belong(hostile):
     # No server is needed: the values are refused before any round trip, so nothing can reach a
     # query as an operator even if a caller forgot to validate its input.
     mongo = open_store("mongodb://127.0.0.1:1/plotify?serverSelectionTimeoutMS=200")
-    calls = [lambda: mongo.get_tracks([hostile]), lambda: mongo.get_playlist(hostile),
-             lambda: mongo.get_recommendations(hostile), lambda: mongo.get_artists([hostile]),
-             lambda: mongo.read_tracks_frame(dataset=hostile),
-             lambda: mongo.upsert_playlist({"id": hostile, "name": "x"})]
+    calls = [
+        lambda: mongo.get_tracks([hostile]),
+        lambda: mongo.get_playlist(hostile),
+        lambda: mongo.get_recommendations(hostile),
+        lambda: mongo.get_artists([hostile]),
+        lambda: mongo.read_tracks_frame(dataset=hostile),
+        lambda: mongo.upsert_playlist({"id": hostile, "name": "x"}),
+    ]
     for call in calls:
         with pytest.raises(TypeError, match="must be a string"):
             call()

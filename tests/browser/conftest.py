@@ -22,7 +22,7 @@ def built_assets():
     if not os.path.isfile(bundle):
         pytest.fail("static/dist/plotify.js is missing: run `npm ci && npm run build` (make assets)")
     if not os.path.isfile(os.path.join(ROOT, "static", "css", "plotify.css")):
-        from frontend_build import build_css
+        from web.assets import build_css
 
         build_css()
 
@@ -32,7 +32,7 @@ def live_server(catalogue_db, trained_models_dir, built_assets, tmp_path_factory
     """The real app over a copy of the imported data, served by werkzeug in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    from testsupport import make_app
+    from tests.support import make_app
 
     database = str(tmp_path_factory.mktemp("browser") / "plotify.sqlite3")
     shutil.copyfile(catalogue_db, database)
@@ -55,7 +55,7 @@ def empty_server(built_assets, tmp_path):
     """The app over an empty store, for the "how to import data" state; yields its base URL."""
     from werkzeug.serving import make_server
 
-    from testsupport import make_app
+    from tests.support import make_app
 
     application = make_app(str(tmp_path / "empty.sqlite3"), MODELS_DIR=str(tmp_path))
     server = make_server("127.0.0.1", 0, application, threaded=True)

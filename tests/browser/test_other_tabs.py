@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_helpers import CHARLES, api_status, contract_track
+from tests.browser.helpers import CHARLES, api_status, contract_track
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_helpers import PLAYLIST_SIZE
+from tests.browser.helpers import PLAYLIST_SIZE
 
 pytestmark = pytest.mark.browser
 

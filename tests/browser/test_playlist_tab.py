@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from browser_helpers import (ARTIFACTS, CHARLES, PLAYLIST_SIZE, isolated_track, open_playlist, playlist_track,
+from tests.browser.helpers import (ARTIFACTS, CHARLES, PLAYLIST_SIZE, isolated_track, open_playlist, playlist_track,
                              wait_still)
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ def broken_store_server(built_assets, tmp_path):
     """The app over a file that is not a database (the store answers 503); yields its base URL and folder."""
     from werkzeug.serving import make_server
 
-    from testsupport import make_app
+    from tests.support import make_app
 
     database = tmp_path / "plotify.sqlite3"
     database.write_bytes(b"this is not a database\n" * 200)

@@ -1,6 +1,7 @@
 """A local stand-in for the Spotify Web API and ReccoBeats, built from the real shared data."""
-from standin.catalog import PLOTIFY_PLAYLIST_ID, Catalog, load_catalog, synthetic_id
-from standin.server import (
+
+from tests.standin.catalog import Catalog, load_catalog, synthetic_id
+from tests.standin.server import (
     CLIENT_ID,
     CLIENT_SECRET,
     FAULT_KINDS,
@@ -10,5 +11,15 @@ from standin.server import (
     wait_for_calls,
 )
 
-__all__ = ["CLIENT_ID", "CLIENT_SECRET", "Catalog", "FAULT_KINDS", "Fault", "FaultPlan",
-           "PLOTIFY_PLAYLIST_ID", "StandIn", "load_catalog", "synthetic_id", "wait_for_calls"]
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "Catalog",
+    "FAULT_KINDS",
+    "Fault",
+    "FaultPlan",
+    "StandIn",
+    "load_catalog",
+    "synthetic_id",
+    "wait_for_calls",
+]

@@ -1,4 +1,5 @@
 """Fault and kill campaign helpers, shared by tests/test_faults_live.py and bench_faults."""
+
 from __future__ import annotations
 
 import os
@@ -9,22 +10,34 @@ import sys
 import time
 
 from etl.calls import ApiError, QuotaExceeded, RateLimitBudgetSpent, ServiceFailed
-from etl.live import LiveEtlError
-from standin.catalog import PLOTIFY_PLAYLIST_ID, ROOT
-from standin.fixtures import make_etl
-from standin.integrity import content_digest
-from standin.server import FaultPlan
+from etl.runs import LiveEtlError, load_playlist, load_recommendations
 from store import open_store
+from tests.standin.fixtures import make_etl
+from tests.standin.integrity import content_digest
+from tests.standin.server import FaultPlan
+from tests.support import PLOTIFY_PLAYLIST_ID, ROOT
 
 # Faults that pass (or that a person waits out): each must be retried, or stop the run with a
 # message that says to run again; the re-run must then end where an undisturbed run ends.
-PASSING_KINDS = ("429", "quota", "500", "503", "timeout", "reset", "truncated_body",
-                 "truncated_json", "403", "404")
+PASSING_KINDS = (
+    "429",
+    "quota",
+    "500",
+    "503",
+    "timeout",
+    "reset",
+    "truncated_body",
+    "truncated_json",
+    "403",
+    "404",
+)
 # 403/404 mean "this app may not" and make the ETL fall back for good on endpoints with a
 # fallback; at random points they are injected only where they stop the run. Restrictions on
 # the other endpoints are standing ones (RESTRICTED_WORLDS), as Spotify applies them.
-STOPPING_ONLY = {"403": frozenset({"playlist", "playlist_items"}),
-                 "404": frozenset({"playlist", "playlist_items"})}
+STOPPING_ONLY = {
+    "403": frozenset({"playlist", "playlist_items"}),
+    "404": frozenset({"playlist", "playlist_items"}),
+}
 RESTRICTED_WORLDS = ({}, {"audio_features": 403}, {"recommendations": 404}, {"user": 403})
 PER_SEED = 3  # recommendations per playlist track: enough to exercise every stage, quickly
 CLIENT_TIMEOUT = 0.25  # ETL_HTTP_TIMEOUT in the campaign; a "timeout" fault waits longer
@@ -48,8 +61,10 @@ def run_live(standin, database: str, instance, **options):
     store = open_store(database)
     try:
         etl = make_etl(standin, store, instance, **{**ETL_OPTIONS, **options})
-        reports = [etl.load_playlist(PLOTIFY_PLAYLIST_ID),
-                   etl.load_recommendations(PLOTIFY_PLAYLIST_ID, per_seed=PER_SEED)]
+        reports = [
+            load_playlist(etl, PLOTIFY_PLAYLIST_ID),
+            load_recommendations(etl, PLOTIFY_PLAYLIST_ID, per_seed=PER_SEED),
+        ]
     finally:
         store.close()
     return reports
@@ -91,15 +106,22 @@ def run_to_completion(standin, database: str, instance, plan: FaultPlan, limit: 
 
 def cli_environment(standin, database: str, instance: str) -> dict:
     """The environment that points `flask --app app etl …` at the stand-in and a store file."""
-    env = dict(os.environ, DATABASE=database, MONGODB_URI="", INSTANCE_PATH=instance,
-               ETL_HTTP_TIMEOUT="5", ETL_HTTP_RETRIES="2")
+    env = dict(
+        os.environ,
+        DATABASE=database,
+        MONGODB_URI="",
+        INSTANCE_PATH=instance,
+        ETL_HTTP_TIMEOUT="5",
+        ETL_HTTP_RETRIES="2",
+    )
     env.update({k: str(v) for k, v in standin.config().items()})
     return env
 
 
-LIVE_COMMANDS = (["etl", "playlist", PLOTIFY_PLAYLIST_ID],
-                 ["etl", "recommendations", "--playlist", PLOTIFY_PLAYLIST_ID,
-                  "--per-seed", str(PER_SEED)])
+LIVE_COMMANDS = (
+    ["etl", "playlist", PLOTIFY_PLAYLIST_ID],
+    ["etl", "recommendations", "--playlist", PLOTIFY_PLAYLIST_ID, "--per-seed", str(PER_SEED)],
+)
 
 
 def flask_command(args: list[str]) -> list[str]:
@@ -113,8 +135,13 @@ def kill_during(commands, env: dict, delay: float) -> bool:
     """
     deadline = time.monotonic() + delay
     for args in commands:
-        process = subprocess.Popen(flask_command(args), cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            flask_command(args),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -127,8 +154,9 @@ def kill_during(commands, env: dict, delay: float) -> bool:
 
 def complete(commands, env: dict) -> None:
     for args in commands:
-        result = subprocess.run(flask_command(args), cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=300)
+        result = subprocess.run(
+            flask_command(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "Traceback" not in result.stderr
 

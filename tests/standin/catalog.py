@@ -1,4 +1,5 @@
 """What the stand-in knows, from the real shared data: tracks, features, artists, playlists."""
+
 from __future__ import annotations
 
 import copy
@@ -6,24 +7,24 @@ import functools
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED_DATA = os.environ.get("PLOTIFY_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data")
-DATASET_CSV = os.path.join(SHARED_DATA, "spotify-tracks-114k", "dataset.csv")
-PLAYLIST_CSV = os.path.join(SHARED_DATA, "seed-plotify", "user_song_info.csv")
-RECOMMENDATIONS_CSV = os.path.join(SHARED_DATA, "seed-plotify", "reccommended_song_info.csv")
-PEOPLE_JSON = os.path.join(ROOT, "etl", "plotify_people.json")
+from etl.demo import PEOPLE_FILE as PEOPLE_JSON
+from store.records import AUDIO_FEATURES
+from tests.support import (
+    DATASET_CSV,
+    PLAYLIST_CSV,
+    PLOTIFY_PLAYLIST_ID,
+    PLOTIFY_PLAYLIST_NAME,
+    RECOMMENDATIONS_CSV,
+)
 
-PLOTIFY_PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
-PLOTIFY_PLAYLIST_NAME = "Data Analysis Jamz"
 # The seed data does not say who owns the playlist; the seed repository belongs to Pauly
 # Richmeier, who also added the most tracks, so the stand-in makes him the owner.
 PLOTIFY_OWNER_ID = "5x3jsdd20gyv86pg2naw63zwp"
 
-FEATURES = ("acousticness", "danceability", "energy", "instrumentalness", "key", "liveness",
-            "loudness", "mode", "speechiness", "tempo", "time_signature", "valence")
+# Spotify's audio-feature fields, which the stand-in serves as Spotify does.
+FEATURES = AUDIO_FEATURES
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -68,8 +69,11 @@ class Playlist:
     @property
     def snapshot_id(self) -> str:
         """Changes whenever the entries change, like Spotify's version identifier."""
-        digest = hashlib.sha256(json.dumps(
-            [(e.kind, e.track_id, e.added_by, e.added_at) for e in self.entries]).encode())
+        digest = hashlib.sha256(
+            json.dumps(
+                [(e.kind, e.track_id, e.added_by, e.added_at) for e in self.entries]
+            ).encode()
+        )
         return "MTY" + digest.hexdigest()[:29]
 
 
@@ -83,16 +87,31 @@ class Catalog:
     people: dict[str, str]
     playlists: dict[str, Playlist]
 
-    def copy(self) -> "Catalog":
+    def copy(self) -> Catalog:
         """A catalog sharing the big read-only tables but with its own playlists to edit."""
-        return Catalog(self.tracks, self.features, self.artists, self.genre_tracks,
-                       self.recommendations, self.people, copy.deepcopy(self.playlists))
+        return Catalog(
+            self.tracks,
+            self.features,
+            self.artists,
+            self.genre_tracks,
+            self.recommendations,
+            self.people,
+            copy.deepcopy(self.playlists),
+        )
 
-    def add_playlist(self, playlist_id: str, name: str, track_ids: list[str],
-                     people: list[str], owner_id: str | None = None) -> Playlist:
+    def add_playlist(
+        self,
+        playlist_id: str,
+        name: str,
+        track_ids: list[str],
+        people: list[str],
+        owner_id: str | None = None,
+    ) -> Playlist:
         """A playlist of known tracks, added in turn by the given people."""
-        entries = [Entry("track", t, people[i % len(people)], _added_at(i))
-                   for i, t in enumerate(track_ids)]
+        entries = [
+            Entry("track", t, people[i % len(people)], _added_at(i))
+            for i, t in enumerate(track_ids)
+        ]
         playlist = Playlist(playlist_id, name, owner_id or people[0], True, entries)
         self.playlists[playlist_id] = playlist
         return playlist
@@ -130,9 +149,13 @@ def load_catalog() -> Catalog:
             continue  # the same track listed under another genre: identical otherwise
         tracks[row.track_id] = {
             "name": row.track_name if isinstance(row.track_name, str) else "",
-            "artists": names, "album": row.album_name if isinstance(row.album_name, str) else "",
-            "release_date": None, "duration_ms": int(row.duration_ms),
-            "explicit": bool(row.explicit), "popularity": int(row.popularity)}
+            "artists": names,
+            "album": row.album_name if isinstance(row.album_name, str) else "",
+            "release_date": None,
+            "duration_ms": int(row.duration_ms),
+            "explicit": bool(row.explicit),
+            "popularity": int(row.popularity),
+        }
         features[row.track_id] = {f: _number(getattr(row, f)) for f in FEATURES}
 
     # The seed's recommendations: metadata for tracks the 114k set lacks, features without
@@ -153,14 +176,19 @@ def load_catalog() -> Catalog:
         # its complete features stay.
         _merge_seed_row(tracks, features, row["id"], row, prefer_metadata=True)
         entries.append(Entry("track", row["id"], str(row["user_id"]), _added_at(index)))
-    playlists = {PLOTIFY_PLAYLIST_ID: Playlist(PLOTIFY_PLAYLIST_ID, PLOTIFY_PLAYLIST_NAME,
-                                               PLOTIFY_OWNER_ID, True, entries)}
+    playlists = {
+        PLOTIFY_PLAYLIST_ID: Playlist(
+            PLOTIFY_PLAYLIST_ID, PLOTIFY_PLAYLIST_NAME, PLOTIFY_OWNER_ID, True, entries
+        )
+    }
 
     for info in tracks.values():
         for name in info["artists"]:
             artist_genres.setdefault(name, set())
-    artists = {synthetic_id("artist", name): {"name": name, "genres": sorted(genres)}
-               for name, genres in artist_genres.items()}
+    artists = {
+        synthetic_id("artist", name): {"name": name, "genres": sorted(genres)}
+        for name, genres in artist_genres.items()
+    }
     return Catalog(tracks, features, artists, genre_tracks, recommendations, people, playlists)
 
 
@@ -169,9 +197,14 @@ def _merge_seed_row(tracks, features, track_id, row, prefer_metadata=False):
     if track_id not in tracks or prefer_metadata:
         known = tracks.get(track_id, {})
         tracks[track_id] = {
-            "name": row["name"], "artists": [row["artist"]], "album": row["album"],
-            "release_date": str(row["release_date"]), "duration_ms": int(row["length"]),
-            "explicit": known.get("explicit", False), "popularity": int(row["popularity"])}
+            "name": row["name"],
+            "artists": [row["artist"]],
+            "album": row["album"],
+            "release_date": str(row["release_date"]),
+            "duration_ms": int(row["length"]),
+            "explicit": known.get("explicit", False),
+            "popularity": int(row["popularity"]),
+        }
         if known.get("artists") and len(known["artists"]) > 1:
             tracks[track_id]["artists"] = known["artists"]  # the seed kept only the first artist
     if track_id not in features:

@@ -1,9 +1,10 @@
 """pytest fixtures and helpers for ETL tests against the stand-in (import into a test module)."""
+
 from __future__ import annotations
 
 import pytest
 
-from standin.server import StandIn
+from tests.standin.server import StandIn
 
 
 @pytest.fixture
@@ -24,14 +25,20 @@ def live_store(tmp_path):
     target.close()
 
 
-def make_etl(standin, store, instance_path, **overrides):
-    """A LiveEtl pointed at the stand-in with test-sized retry settings, quiet progress bars."""
-    from etl.live import LiveEtl, LiveSettings
+def live_test_settings(standin, instance_path, **overrides):
+    """LiveSettings pointed at the stand-in, with test-sized timeouts and retries."""
+    from web.settings import live_settings
 
     options = {"timeout": 5.0, "retries": 2, "backoff": 0.01, "max_wait": 30.0}
     options.update(overrides)
-    settings = LiveSettings.from_config(standin.config(), str(instance_path), **options)
-    return LiveEtl(store, settings)
+    return live_settings(standin.config(), str(instance_path), **options)
+
+
+def make_etl(standin, store, instance_path, **overrides):
+    """A run context on the stand-in that records its messages and draws no progress bars."""
+    from etl.runs import RunContext
+
+    return RunContext(store, live_test_settings(standin, instance_path, **overrides))
 
 
 def store_content(store) -> dict:
@@ -48,11 +55,13 @@ def store_content(store) -> dict:
         "people": store.get_people(),
         "artists": store.get_artists(artist_ids),
         "genres": store.get_track_genres(track_ids),
-        "recommendations": {s: store.get_recommendations(s)
-                            for s in sorted(store.recommendation_seed_ids())},
+        "recommendations": {
+            s: store.get_recommendations(s) for s in sorted(store.recommendation_seed_ids())
+        },
         "datasets": store.list_datasets(),
     }
     for playlist in content["playlists"]:
         content[f"playlist:{playlist['id']}"] = store.read_tracks_frame(
-            playlist=playlist["id"]).to_json(orient="records")
+            playlist=playlist["id"]
+        ).to_json(orient="records")
     return content

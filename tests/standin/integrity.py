@@ -1,4 +1,5 @@
 """Store checks for fault and kill campaigns: row counts, content hash, duplicates, junk."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,12 @@ def content_digest(path: str) -> tuple[dict[str, int], str]:
     digest = hashlib.sha256()
     counts = {}
     with _connect(path) as db:
-        tables = sorted(r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+        tables = sorted(
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        )
         for table in tables:
             if table in NOT_CONTENT:
                 continue
@@ -46,11 +51,11 @@ def duplicates(path: str) -> dict[str, int]:
     queries = {
         # One recommendation stored under two sources (say, before and after a resumed run).
         "recommendation pairs": "SELECT COUNT(*) FROM (SELECT seed_track_id, track_id FROM "
-                                "recommendations GROUP BY 1, 2 HAVING COUNT(*) > 1)",
+        "recommendations GROUP BY 1, 2 HAVING COUNT(*) > 1)",
         "playlist positions": "SELECT COUNT(*) FROM (SELECT playlist_id, position FROM "
-                              "playlist_tracks GROUP BY 1, 2 HAVING COUNT(*) > 1)",
+        "playlist_tracks GROUP BY 1, 2 HAVING COUNT(*) > 1)",
         "dataset labels": "SELECT COUNT(*) FROM (SELECT dataset, track_id, label FROM "
-                          "dataset_tracks GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)",
+        "dataset_tracks GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)",
     }
     with _connect(path) as db:
         return {name: db.execute(sql).fetchone()[0] for name, sql in queries.items()}

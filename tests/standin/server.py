@@ -1,4 +1,5 @@
 """A loopback stand-in for the Spotify Web API and ReccoBeats, with fault switches and counts."""
+
 from __future__ import annotations
 
 import base64
@@ -9,14 +10,14 @@ import random
 import re
 import secrets
 import socket
-import threading
 import struct
+import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from standin.catalog import Catalog, Entry, load_catalog, synthetic_id, synthetic_uuid
+from tests.standin.catalog import Catalog, Entry, load_catalog, synthetic_id, synthetic_uuid
 
 CLIENT_ID = "standin-client-id"
 CLIENT_SECRET = "standin-client-secret"
@@ -136,9 +137,12 @@ class FaultPlan:
         roll, pick = self._random.random(), self._random.random()
         if roll >= self.probability:
             return None
-        eligible = [k for k in self.kinds
-                    if endpoint in self.only.get(k, (endpoint,))
-                    and (k != "null" or endpoint in NULLABLE_LISTS)]
+        eligible = [
+            k
+            for k in self.kinds
+            if endpoint in self.only.get(k, (endpoint,))
+            and (k != "null" or endpoint in NULLABLE_LISTS)
+        ]
         if not eligible:
             return None
         kind = eligible[int(pick * len(eligible))]
@@ -205,7 +209,7 @@ class StandIn:
         self.url = ""
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "StandIn":
+    def start(self) -> StandIn:
         handler = type("Handler", (_Handler,), {"standin": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -227,11 +231,15 @@ class StandIn:
 
     def config(self) -> dict:
         """Flask config keys that point the ETL at this server."""
-        return {"SPOTIFY_CLIENT_ID": CLIENT_ID, "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
-                "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:8888/callback",
-                "SPOTIFY_API_BASE": self.url, "SPOTIFY_TOKEN_URL": self.url + "/api/token",
-                "SPOTIFY_AUTHORIZE_URL": self.url + "/authorize",
-                "RECCOBEATS_API_BASE": self.url + "/reccobeats"}
+        return {
+            "SPOTIFY_CLIENT_ID": CLIENT_ID,
+            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
+            "SPOTIFY_REDIRECT_URI": "http://127.0.0.1:8888/callback",
+            "SPOTIFY_API_BASE": self.url,
+            "SPOTIFY_TOKEN_URL": self.url + "/api/token",
+            "SPOTIFY_AUTHORIZE_URL": self.url + "/authorize",
+            "RECCOBEATS_API_BASE": self.url + "/reccobeats",
+        }
 
     # -- switches -------------------------------------------------------------------------------
     def fault(self, endpoint: str, **settings) -> Fault:
@@ -260,14 +268,17 @@ class StandIn:
 
     def spotify_calls(self) -> int:
         """API calls made to Spotify (token requests excluded)."""
-        return sum(n for name, n in self.calls.items()
-                   if name not in ("token", "authorize") and not name.startswith("rb_"))
+        return sum(
+            n
+            for name, n in self.calls.items()
+            if name not in ("token", "authorize") and not name.startswith("rb_")
+        )
 
     # -- dispatch -------------------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers, body: bytes) -> ApiResponse:
         parts = urlsplit(raw_path)
         query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        for route_method, pattern, name in _COMPILED:
+        for route_method, pattern, name in _COMPILED:  # noqa: B007 - name is read after the loop
             match = pattern.match(parts.path)
             if match and route_method == method:
                 break
@@ -278,8 +289,11 @@ class StandIn:
             count = self.calls[name]
             self.log.append((name, raw_path))
             fault = self.faults.get(name)
-            firing = (fault is not None and count > fault.after
-                      and (fault.times is None or fault.fired < fault.times))
+            firing = (
+                fault is not None
+                and count > fault.after
+                and (fault.times is None or fault.fired < fault.times)
+            )
             if firing:
                 fault.fired += 1
             elif self.plan is not None and name not in self.faults:
@@ -340,8 +354,9 @@ class StandIn:
         if fault.status == 429 and fault.reason == "QUOTA_EXCEEDED":
             body = QUOTA_BODY
         else:
-            body = json.loads(json.dumps(DEFAULT_ERRORS.get(
-                fault.status, {"error": {"status": fault.status}})))
+            body = json.loads(
+                json.dumps(DEFAULT_ERRORS.get(fault.status, {"error": {"status": fault.status}}))
+            )
             if fault.reason:
                 body["error"]["reason"] = fault.reason
         return ApiResponse(fault.status, body, headers)
@@ -349,42 +364,77 @@ class StandIn:
     # -- objects --------------------------------------------------------------------------------
     def _track_object(self, track_id: str) -> dict:
         info = self.catalog.tracks[track_id]
-        artists = [{"id": synthetic_id("artist", name), "name": name, "type": "artist",
-                    "uri": f"spotify:artist:{synthetic_id('artist', name)}",
-                    "href": f"{self.url}/v1/artists/{synthetic_id('artist', name)}"}
-                   for name in info["artists"]]
-        album = {"id": synthetic_id("album", info["album"] or track_id), "name": info["album"],
-                 "type": "album", "release_date": info["release_date"] or "",
-                 "release_date_precision": "day"}
-        return {"album": album, "artists": artists, "duration_ms": info["duration_ms"],
-                "explicit": info["explicit"], "href": f"{self.url}/v1/tracks/{track_id}",
-                "id": track_id, "is_local": False, "name": info["name"],
-                "popularity": info["popularity"], "type": "track",
-                "uri": f"spotify:track:{track_id}",
-                "external_urls": {"spotify": f"https://open.spotify.com/track/{track_id}"}}
+        artists = [
+            {
+                "id": synthetic_id("artist", name),
+                "name": name,
+                "type": "artist",
+                "uri": f"spotify:artist:{synthetic_id('artist', name)}",
+                "href": f"{self.url}/v1/artists/{synthetic_id('artist', name)}",
+            }
+            for name in info["artists"]
+        ]
+        album = {
+            "id": synthetic_id("album", info["album"] or track_id),
+            "name": info["album"],
+            "type": "album",
+            "release_date": info["release_date"] or "",
+            "release_date_precision": "day",
+        }
+        return {
+            "album": album,
+            "artists": artists,
+            "duration_ms": info["duration_ms"],
+            "explicit": info["explicit"],
+            "href": f"{self.url}/v1/tracks/{track_id}",
+            "id": track_id,
+            "is_local": False,
+            "name": info["name"],
+            "popularity": info["popularity"],
+            "type": "track",
+            "uri": f"spotify:track:{track_id}",
+            "external_urls": {"spotify": f"https://open.spotify.com/track/{track_id}"},
+        }
 
     def _user_object(self, user_id: str) -> dict:
-        return {"id": user_id, "type": "user", "uri": f"spotify:user:{user_id}",
-                "href": f"{self.url}/v1/users/{user_id}",
-                "external_urls": {"spotify": f"https://open.spotify.com/user/{user_id}"}}
+        return {
+            "id": user_id,
+            "type": "user",
+            "uri": f"spotify:user:{user_id}",
+            "href": f"{self.url}/v1/users/{user_id}",
+            "external_urls": {"spotify": f"https://open.spotify.com/user/{user_id}"},
+        }
 
     def _entry_object(self, entry: Entry, position: int) -> dict:
         if entry.kind == "track":
             item = self._track_object(entry.track_id)
         elif entry.kind == "local":
-            item = {"id": None, "name": f"Voice memo {position}.mp3", "type": "track",
-                    "is_local": True, "uri": f"spotify:local:::Voice+memo+{position}.mp3:0",
-                    "artists": [{"id": None, "name": "", "type": "artist"}],
-                    "album": {"id": None, "name": ""}, "duration_ms": 61000}
+            item = {
+                "id": None,
+                "name": f"Voice memo {position}.mp3",
+                "type": "track",
+                "is_local": True,
+                "uri": f"spotify:local:::Voice+memo+{position}.mp3:0",
+                "artists": [{"id": None, "name": "", "type": "artist"}],
+                "album": {"id": None, "name": ""},
+                "duration_ms": 61000,
+            }
         elif entry.kind == "episode":
             episode_id = synthetic_id("episode", str(position))
-            item = {"id": episode_id, "name": "A podcast episode", "type": "episode",
-                    "uri": f"spotify:episode:{episode_id}", "duration_ms": 1800000}
+            item = {
+                "id": episode_id,
+                "name": "A podcast episode",
+                "type": "episode",
+                "uri": f"spotify:episode:{episode_id}",
+                "duration_ms": 1800000,
+            }
         else:  # "null": a track removed from the catalogue
             item = None
-        row = {"added_at": entry.added_at,
-               "added_by": self._user_object(entry.added_by) if entry.added_by else None,
-               "is_local": entry.kind == "local"}
+        row = {
+            "added_at": entry.added_at,
+            "added_by": self._user_object(entry.added_by) if entry.added_by else None,
+            "is_local": entry.kind == "local",
+        }
         if self.item_key in ("item", "both"):
             row["item"] = item
         if self.item_key in ("track", "both"):
@@ -393,37 +443,59 @@ class StandIn:
 
     def _items_page(self, playlist, offset: int, limit: int) -> dict:
         entries = playlist.entries
-        items = [self._entry_object(e, offset + i)
-                 for i, e in enumerate(entries[offset:offset + limit])]
+        items = [
+            self._entry_object(e, offset + i)
+            for i, e in enumerate(entries[offset : offset + limit])
+        ]
         base = f"{self.url}/v1/playlists/{playlist.id}/items"
+
         def at(start):
             return f"{base}?{urlencode({'offset': start, 'limit': limit})}"
 
         following = offset + limit
-        return {"href": at(offset), "limit": limit, "offset": offset, "total": len(entries),
-                "items": items, "next": at(following) if following < len(entries) else None,
-                "previous": at(max(0, offset - limit)) if offset else None}
+        return {
+            "href": at(offset),
+            "limit": limit,
+            "offset": offset,
+            "total": len(entries),
+            "items": items,
+            "next": at(following) if following < len(entries) else None,
+            "previous": at(max(0, offset - limit)) if offset else None,
+        }
 
     def _features_object(self, track_id: str) -> dict | None:
         known = self.catalog.features.get(track_id)
         if known is None or track_id in self.spotify_unknown:
             return None
         body = {k: v for k, v in known.items() if v is not None}
-        body.update(id=track_id, type="audio_features", uri=f"spotify:track:{track_id}",
-                    track_href=f"{self.url}/v1/tracks/{track_id}",
-                    analysis_url=f"{self.url}/v1/audio-analysis/{track_id}",
-                    duration_ms=self.catalog.tracks.get(track_id, {}).get("duration_ms"))
+        body.update(
+            id=track_id,
+            type="audio_features",
+            uri=f"spotify:track:{track_id}",
+            track_href=f"{self.url}/v1/tracks/{track_id}",
+            analysis_url=f"{self.url}/v1/audio-analysis/{track_id}",
+            duration_ms=self.catalog.tracks.get(track_id, {}).get("duration_ms"),
+        )
         return body
 
     def _reccobeats_track(self, track_id: str) -> dict:
         info = self.catalog.tracks[track_id]
-        return {"id": synthetic_uuid(track_id), "trackTitle": info["name"],
-                "artists": [{"id": synthetic_uuid(name), "name": name,
-                             "href": "https://open.spotify.com/artist/"
-                                     + synthetic_id("artist", name)} for name in info["artists"]],
-                "durationMs": info["duration_ms"], "isrc": None,
-                "href": f"https://open.spotify.com/track/{track_id}",
-                "popularity": info["popularity"]}
+        return {
+            "id": synthetic_uuid(track_id),
+            "trackTitle": info["name"],
+            "artists": [
+                {
+                    "id": synthetic_uuid(name),
+                    "name": name,
+                    "href": "https://open.spotify.com/artist/" + synthetic_id("artist", name),
+                }
+                for name in info["artists"]
+            ],
+            "durationMs": info["duration_ms"],
+            "isrc": None,
+            "href": f"https://open.spotify.com/track/{track_id}",
+            "popularity": info["popularity"],
+        }
 
     # -- Spotify endpoints ----------------------------------------------------------------------
     def _token(self, body: bytes, headers, **_):
@@ -433,19 +505,23 @@ class StandIn:
             basic = (headers.get("Authorization") or "").removeprefix("Basic ")
             expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
             if basic != expected:
-                return ApiResponse(400, {"error": "invalid_client",
-                                         "error_description": "Invalid client"})
+                return ApiResponse(
+                    400, {"error": "invalid_client", "error_description": "Invalid client"}
+                )
             return ApiResponse(200, self._issue(refresh=False))
         if grant == "authorization_code":
             if form.get("code") not in self.codes:
-                return ApiResponse(400, {"error": "invalid_grant",
-                                         "error_description": "Invalid authorization code"})
+                return ApiResponse(
+                    400,
+                    {"error": "invalid_grant", "error_description": "Invalid authorization code"},
+                )
             self.codes.pop(form["code"])
             return ApiResponse(200, self._issue(refresh=True))
         if grant == "refresh_token":
             if form.get("refresh_token") not in self.refresh_tokens:
-                return ApiResponse(400, {"error": "invalid_grant",
-                                         "error_description": "Refresh token revoked"})
+                return ApiResponse(
+                    400, {"error": "invalid_grant", "error_description": "Refresh token revoked"}
+                )
             return ApiResponse(200, self._issue(refresh=False))
         return ApiResponse(400, {"error": "unsupported_grant_type"})
 
@@ -475,13 +551,23 @@ class StandIn:
             return ApiResponse(404, {"error": {"status": 404, "message": "Resource not found"}})
         owner = self._user_object(playlist.owner_id)
         owner["display_name"] = self.catalog.people.get(playlist.owner_id)
-        return ApiResponse(200, {
-            "collaborative": playlist.collaborative, "description": "",
-            "external_urls": {"spotify": f"https://open.spotify.com/playlist/{id}"},
-            "href": f"{self.url}/v1/playlists/{id}", "id": id, "name": playlist.name,
-            "owner": owner, "public": False, "snapshot_id": playlist.snapshot_id,
-            "type": "playlist", "uri": f"spotify:playlist:{id}",
-            "items": self._items_page(playlist, 0, self.embedded_items)})
+        return ApiResponse(
+            200,
+            {
+                "collaborative": playlist.collaborative,
+                "description": "",
+                "external_urls": {"spotify": f"https://open.spotify.com/playlist/{id}"},
+                "href": f"{self.url}/v1/playlists/{id}",
+                "id": id,
+                "name": playlist.name,
+                "owner": owner,
+                "public": False,
+                "snapshot_id": playlist.snapshot_id,
+                "type": "playlist",
+                "uri": f"spotify:playlist:{id}",
+                "items": self._items_page(playlist, 0, self.embedded_items),
+            },
+        )
 
     def _playlist_items(self, id, query, **_):
         playlist = self.catalog.playlists.get(id)
@@ -507,11 +593,19 @@ class StandIn:
         artist = self.catalog.artists.get(id)
         if artist is None:
             return ApiResponse(404, {"error": {"status": 404, "message": "Resource not found"}})
-        return ApiResponse(200, {"id": id, "name": artist["name"], "genres": artist["genres"],
-                                 "type": "artist", "uri": f"spotify:artist:{id}", "images": [],
-                                 "href": f"{self.url}/v1/artists/{id}",
-                                 "external_urls": {
-                                     "spotify": f"https://open.spotify.com/artist/{id}"}})
+        return ApiResponse(
+            200,
+            {
+                "id": id,
+                "name": artist["name"],
+                "genres": artist["genres"],
+                "type": "artist",
+                "uri": f"spotify:artist:{id}",
+                "images": [],
+                "href": f"{self.url}/v1/artists/{id}",
+                "external_urls": {"spotify": f"https://open.spotify.com/artist/{id}"},
+            },
+        )
 
     def _artists(self, **_):
         return ApiResponse(403, {"error": {"status": 403, "message": "Forbidden"}})
@@ -541,14 +635,29 @@ class StandIn:
         for genre in seed_genres:
             pool += self.catalog.genre_tracks[genre]
         chosen = [t for t in dict.fromkeys(pool) if t in self.catalog.tracks][:limit]
-        seeds = [{"id": s, "type": "track", "href": f"{self.url}/v1/tracks/{s}",
-                  "initialPoolSize": len(pool), "afterFilteringSize": len(pool),
-                  "afterRelinkingSize": len(pool)} for s in seed_tracks]
-        seeds += [{"id": g, "type": "genre", "href": None, "initialPoolSize": len(pool),
-                   "afterFilteringSize": len(pool), "afterRelinkingSize": len(pool)}
-                  for g in seed_genres]
-        return ApiResponse(200, {"seeds": seeds,
-                                 "tracks": [self._track_object(t) for t in chosen]})
+        seeds = [
+            {
+                "id": s,
+                "type": "track",
+                "href": f"{self.url}/v1/tracks/{s}",
+                "initialPoolSize": len(pool),
+                "afterFilteringSize": len(pool),
+                "afterRelinkingSize": len(pool),
+            }
+            for s in seed_tracks
+        ]
+        seeds += [
+            {
+                "id": g,
+                "type": "genre",
+                "href": None,
+                "initialPoolSize": len(pool),
+                "afterFilteringSize": len(pool),
+                "afterRelinkingSize": len(pool),
+            }
+            for g in seed_genres
+        ]
+        return ApiResponse(200, {"seeds": seeds, "tracks": [self._track_object(t) for t in chosen]})
 
     def _search(self, query, **_):
         text = query.get("q", [""])[0].lower()
@@ -559,19 +668,35 @@ class StandIn:
         # Every word must occur in the name or artists (field filters like artist: are read as
         # plain words); the most popular first, roughly how Spotify ranks.
         words = [w.split(":", 1)[-1] for w in text.split()]
-        hits = [t for t, info in self.catalog.tracks.items()
-                if words and all(w in f"{info['name']} {' '.join(info['artists'])}".lower()
-                                 for w in words)]
+        hits = [
+            t
+            for t, info in self.catalog.tracks.items()
+            if words
+            and all(w in f"{info['name']} {' '.join(info['artists'])}".lower() for w in words)
+        ]
         hits.sort(key=lambda t: -self.catalog.tracks[t]["popularity"])
-        page = hits[offset:offset + limit]
-        return ApiResponse(200, {"tracks": {
-            "href": f"{self.url}/v1/search", "limit": limit, "offset": offset,
-            "total": len(hits), "previous": None,
-            "next": (f"{self.url}/v1/search?"
-                     + urlencode({"q": text, "type": "track", "limit": limit,
-                                  "offset": offset + limit})) if offset + limit < len(hits)
-            else None,
-            "items": [self._track_object(t) for t in page]}})
+        page = hits[offset : offset + limit]
+        return ApiResponse(
+            200,
+            {
+                "tracks": {
+                    "href": f"{self.url}/v1/search",
+                    "limit": limit,
+                    "offset": offset,
+                    "total": len(hits),
+                    "previous": None,
+                    "next": (
+                        f"{self.url}/v1/search?"
+                        + urlencode(
+                            {"q": text, "type": "track", "limit": limit, "offset": offset + limit}
+                        )
+                    )
+                    if offset + limit < len(hits)
+                    else None,
+                    "items": [self._track_object(t) for t in page],
+                }
+            },
+        )
 
     def _user(self, id, **_):
         if id not in self.catalog.people:
@@ -591,8 +716,9 @@ class StandIn:
             if known is None:
                 continue  # unknown tracks are simply absent
             item = {k: v for k, v in known.items() if v is not None and k != "time_signature"}
-            item.update(id=synthetic_uuid(track_id),
-                        href=f"https://open.spotify.com/track/{track_id}")
+            item.update(
+                id=synthetic_uuid(track_id), href=f"https://open.spotify.com/track/{track_id}"
+            )
             content.append(item)
         return ApiResponse(200, {"content": content})
 
@@ -607,8 +733,9 @@ class StandIn:
 
     def _rb_track(self, query, **_):
         ids = [i for v in query.get("ids", []) for i in v.split(",") if i]
-        return ApiResponse(200, {"content": [self._reccobeats_track(t) for t in ids
-                                             if t in self.catalog.tracks]})
+        return ApiResponse(
+            200, {"content": [self._reccobeats_track(t) for t in ids if t in self.catalog.tracks]}
+        )
 
 
 # Null positions for explicit Fault(breaks="null") switches, reproducible across runs.
@@ -637,10 +764,10 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b"" if answer.body is None else json.dumps(answer.body).encode()
         promised = len(payload)
         if answer.breaks == "truncated_json":
-            payload = payload[:len(payload) // 2]
+            payload = payload[: len(payload) // 2]
             promised = len(payload)  # a well-formed HTTP answer whose JSON is cut
         elif answer.breaks == "truncated_body":
-            payload = payload[:len(payload) // 2]  # Content-Length still promises it all
+            payload = payload[: len(payload) // 2]  # Content-Length still promises it all
             self.close_connection = True
         try:
             self.send_response(answer.status)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from tests.support import PLAYLIST_TRACKS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
 PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
-PLAYLIST_SIZE = 158
+PLAYLIST_SIZE = PLAYLIST_TRACKS
 CHARLES = "1221063701"  # one of the six people of the Plotify playlist (36 tracks)
 
 # wait_for_function gets arrow functions only: Playwright evals bare expressions, which the CSP forbids.

@@ -1,14 +1,16 @@
-"""Security headers, the refusal to run in production with a known SECRET_KEY, and credential-free logs."""
+"""Security headers, the refusal of a known SECRET_KEY in production, and credential-free logs."""
+
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 # Everything the page loads is served by the app itself: no inline script or style, no eval.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                           "frame-ancestors 'none'; form-action 'self'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -23,8 +25,14 @@ DEVELOPMENT_KEYS = {"", "dev", "change-me"}
 # MongoDB URI may carry a password; whoever turns debug logging on must not leak them.
 CREDENTIAL_PATTERNS = [
     (re.compile(r"\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{16,}"), r"\1\2[redacted]"),
-    (re.compile(r"""(['"]?\b(?:access_token|refresh_token|client_secret|code_verifier|password|"""
-                r"""secret_key)['"]?\s*[:=]\s*['"]?)[^'"&,\s})]+""", re.IGNORECASE), r"\1[redacted]"),
+    (
+        re.compile(
+            r"""(['"]?\b(?:access_token|refresh_token|client_secret|code_verifier|password|"""
+            r"""secret_key)['"]?\s*[:=]\s*['"]?)[^'"&,\s})]+""",
+            re.IGNORECASE,
+        ),
+        r"\1[redacted]",
+    ),
     (re.compile(r"([?&]code=)[^&\s'\"]+"), r"\1[redacted]"),
     (re.compile(r"(\bmongodb(?:\+srv)?://[^:/@\s]+:)[^@\s]+@"), r"\1[redacted]@"),
 ]
@@ -52,7 +60,7 @@ def install_log_redaction() -> None:
         record = make_record(*args, **kwargs)
         try:
             message = record.getMessage()
-        except Exception:  # a malformed call is the logging module's to report, at emit time
+        except Exception:  # noqa: BLE001 - a malformed call is the logging module's to report, at emit time
             return record
         cleaned = redact(message)
         if cleaned != message:
@@ -68,12 +76,14 @@ class InsecureConfiguration(RuntimeError):
 
 
 def init_app(app) -> None:
-    """Add the headers; in production (gunicorn.conf.py sets PLOTIFY_PRODUCTION) demand a SECRET_KEY."""
+    """Add the headers; in production (gunicorn.conf.py sets PLOTIFY_PRODUCTION) demand a
+    SECRET_KEY."""
     install_log_redaction()
-    if os.environ.get("PLOTIFY_PRODUCTION") and not app.testing:
+    if app.config.get("PLOTIFY_PRODUCTION") and not app.testing:
         if str(app.config.get("SECRET_KEY") or "") in DEVELOPMENT_KEYS:
             raise InsecureConfiguration(
-                "SECRET_KEY must be set to a long random value in production (see .env.example)")
+                "SECRET_KEY must be set to a long random value in production (see .env.example)"
+            )
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
 
     @app.after_request

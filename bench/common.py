@@ -1,17 +1,19 @@
-"""Helpers shared by the benchmarks: paths to the real data, timing, and recording results."""
+"""Helpers shared by the benchmarks: timing and recording results.
+
+The data paths are tests.support's.
+"""
+
 from __future__ import annotations
 
 import json
 import os
 import platform
-import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-SHARED_DATA = os.environ.get("PLOTIFY_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data")
-DATASET_CSV = os.path.join(SHARED_DATA, "spotify-tracks-114k", "dataset.csv")
+from tests.support import DATASET_CSV, ROOT, SHARED_DATA
+
+__all__ = ["DATASET_CSV", "ROOT", "SHARED_DATA", "record", "save_results", "timed"]
 RESULTS = os.path.join(ROOT, "bench", "results")
 
 
@@ -37,8 +39,16 @@ def save_results(name: str, document: dict, markdown: str) -> None:
 
 def record(name: str, results: dict, table: list[tuple[str, str]]) -> None:
     """Record results with a two-column markdown table of the headline measures."""
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "python": platform.python_version(), "cpus": os.cpu_count()}
-    lines = [f"# {name} ({meta['date']}, {meta['cpus']} CPUs)", "", "| measure | value |",
-             "|---|---|", *(f"| {k} | {v} |" for k, v in table)]
+    meta = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    lines = [
+        f"# {name} ({meta['date']}, {meta['cpus']} CPUs)",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in table),
+    ]
     save_results(name, {"meta": meta, "results": results}, "\n".join(lines))

@@ -1,0 +1,1 @@
+"""Benchmarks: each `python -m bench.bench_NAME` records its results under bench/results/."""

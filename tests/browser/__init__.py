@@ -1,0 +1,1 @@
+"""Browser tests: the page in Debian's Chromium through Playwright."""
