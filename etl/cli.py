@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 import store
 from etl import demo
-from etl.download import DownloadFailed, download, is_url
+from etl.download import DownloadFailed, download, file_name_for, is_url
 from etl.files import ImportFailed, import_file
 from etl.progress import progress_bars
 from store.base import StoreUnavailable
@@ -113,7 +113,8 @@ def _download_bar(label: str):
 
 def _download(url: str, directory: str, **options) -> str:
     """download() within the configured limits, with a progress bar."""
-    with _download_bar(f"Downloading {url}") as hooks:
+    # The file's name, not the whole URL: the bar needs the width for sizes and speed.
+    with _download_bar(f"Downloading {file_name_for(url)}") as hooks:
         return download(url, directory, **_download_limits(), **hooks, **options)
 
 
