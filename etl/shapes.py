@@ -31,6 +31,10 @@ class Shape:
     converters: dict[str, str] = field(default_factory=dict)  # field -> converter name
 
 
+# The demo catalogue's dataset name (the 114-genre Spotify Tracks Dataset), used across the app.
+DEMO_DATASET = "spotify-tracks-114k"
+
+
 def _same(*names: str) -> dict[str, tuple[str, ...]]:
     return {n: (n,) for n in names}
 
@@ -44,7 +48,7 @@ SPOTIFY_TRACKS_DATASET = Shape(
              **_same("popularity", "duration_ms", "explicit", *AUDIO_FEATURES)},
     kind="dataset",
     label="track_genre",
-    dataset_name="spotify-tracks-114k",
+    dataset_name=DEMO_DATASET,
 )
 
 TIDYTUESDAY_SONGS = Shape(

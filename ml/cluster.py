@@ -282,18 +282,42 @@ def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: s
     plt.close(fig)
 
 
-def cluster_catalogue(tracks: pd.DataFrame, models_dir: str, preference_per_10k: float | None = None,
+# Fewer tracks than this make no meaningful clusters (and no PCA map).
+MIN_TRACKS = 10
+
+
+def cluster_features(tracks: pd.DataFrame) -> tuple[str, ...]:
+    """The seed's clustering features this dataset has values for; DatasetUnusable if too few."""
+    from ml.data import DatasetUnusable
+
+    features, absent = F.present_features(tracks, F.SEED_CLUSTER_FEATURES)
+    if len(features) < 2:
+        raise DatasetUnusable(f"the dataset has values for {len(features)} of the clustering "
+                              f"features ({', '.join(F.SEED_CLUSTER_FEATURES)}); 2 are needed")
+    if len(tracks) < MIN_TRACKS:
+        raise DatasetUnusable(f"{len(tracks)} tracks are too few to cluster (at least "
+                              f"{MIN_TRACKS} needed)")
+    return features
+
+
+def cluster_catalogue(tracks: pd.DataFrame, models_dir: str,
+                      preference_per_10k: float | None = None,
                       target_clusters: int | None = None, method: str = "auto", plot: bool = True,
                       progress=None, **options) -> dict:
-    """Cluster one row per track and write clusters.json, cluster_assignments.csv and clusters.png."""
-    points, _ = F.minmax_matrix(tracks, F.SEED_CLUSTER_FEATURES)
+    """Cluster one row per track; write clusters.json, cluster_assignments.csv and clusters.png.
+
+    Seed features the dataset lacks entirely are left out (listed as `absent_features`).
+    """
+    features = cluster_features(tracks)
+    points, _ = F.minmax_matrix(tracks, features)
     if target_clusters:
         result = search_preference(points, target_clusters, method=method, progress=progress, **options)
     else:
         per_10k = SEED_PREFERENCE_PER_10K if preference_per_10k is None else preference_per_10k
         result = affinity_propagation(points, scaled_preference(len(points), per_10k), method=method,
                                       progress=progress, **options)
-    summary = summarise(tracks, result)
+    summary = summarise(tracks, result, features)
+    summary["absent_features"] = list(F.without(F.SEED_CLUSTER_FEATURES, features))
     os.makedirs(models_dir, exist_ok=True)
     with open(os.path.join(models_dir, "clusters.json"), "w", encoding="utf-8") as handle:
         json.dump(summary, handle, indent=1)
@@ -302,28 +326,3 @@ def cluster_catalogue(tracks: pd.DataFrame, models_dir: str, preference_per_10k:
     if plot:
         plot_clusters(points, result, summary, os.path.join(models_dir, "clusters.png"))
     return summary
-
-
-def main(argv=None):
-    """python -m ml.cluster [CSV] [--models-dir models] [--clusters N]: cluster without Flask."""
-    import argparse
-
-    from ml.data import collapse_labels, default_dataset_csv, load_labelled_tracks
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("csv", nargs="?", default=default_dataset_csv())
-    parser.add_argument("--models-dir", default="models")
-    parser.add_argument("--clusters", type=int, default=None, help="search the preference for this many clusters")
-    parser.add_argument("--preference-per-10k", type=float, default=None)
-    parser.add_argument("--method", choices=("auto", "dense", "landmark"), default="auto")
-    args = parser.parse_args(argv)
-    if not args.csv:
-        parser.error("no dataset CSV given and none found beside the checkout")
-    tracks = collapse_labels(load_labelled_tracks(args.csv))
-    summary = cluster_catalogue(tracks, args.models_dir, args.preference_per_10k, args.clusters, args.method,
-                                progress=print)
-    print(f"{summary['n_clusters']} clusters of {summary['n_tracks']:,} tracks in {summary['seconds']}s")
-
-
-if __name__ == "__main__":
-    main()

@@ -26,7 +26,8 @@ def ablate(frame, candidates=F.ALL_FEATURES, config: TrainConfig = PROXY_CONFIG,
     the proposal is checked once with the real model (all features vs the reduced set) and only
     accepted if the reduced set does at least as well.
     """
-    tracks, _, label_encoder = prepare(frame)
+    tracks, _, label_encoder, usable = prepare(frame, candidates=candidates)
+    candidates = usable["features"]
     y = label_encoder.transform(tracks["label"].astype(str))
     split = make_split(tracks, split_kind, seed=SEED)
     n_classes = len(label_encoder.classes_)
