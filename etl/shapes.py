@@ -49,6 +49,10 @@ class Shape:
     converters: dict[str, str] = field(default_factory=dict)  # field -> converter name
 
 
+# The demo catalogue's dataset name (the 114-genre Spotify Tracks Dataset), used across the app.
+DEMO_DATASET = "spotify-tracks-114k"
+
+
 def _same(*names: str) -> dict[str, tuple[str, ...]]:
     return {n: (n,) for n in names}
 
@@ -66,7 +70,7 @@ SPOTIFY_TRACKS_DATASET = Shape(
     },
     kind="dataset",
     label="track_genre",
-    dataset_name="spotify-tracks-114k",
+    dataset_name=DEMO_DATASET,
 )
 
 TIDYTUESDAY_SONGS = Shape(

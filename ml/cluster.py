@@ -1,4 +1,4 @@
-"""Affinity propagation over MinMax-scaled audio features, dense or on weighted landmarks for large sets."""
+"""Affinity propagation over MinMax-scaled audio features, dense or on weighted landmarks."""
 from __future__ import annotations
 
 import json
@@ -55,7 +55,8 @@ def _run_ap(similarity: np.ndarray, preference: float, damping: float, max_iter:
     from sklearn.exceptions import ConvergenceWarning
 
     model = AffinityPropagation(affinity="precomputed", preference=preference, damping=damping,
-                                max_iter=max_iter, convergence_iter=convergence_iter, random_state=seed)
+                                max_iter=max_iter, convergence_iter=convergence_iter,
+                                random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         try:
@@ -66,7 +67,8 @@ def _run_ap(similarity: np.ndarray, preference: float, damping: float, max_iter:
                 f"(preference {preference:.2f}, damping {damping}): {warning}. "
                 "Raise max_iter or damping, or change the preference.") from None
     if len(model.cluster_centers_indices_) == 0 or (model.labels_ < 0).any():
-        raise ConvergenceError(f"affinity propagation found no exemplars (preference {preference:.2f})")
+        raise ConvergenceError(
+            f"affinity propagation found no exemplars (preference {preference:.2f})")
     return model.labels_, np.asarray(model.cluster_centers_indices_), int(model.n_iter_)
 
 
@@ -82,7 +84,8 @@ def dense_ap(points: np.ndarray, preference: float, damping: float = 0.9, max_it
     """scikit-learn affinity propagation on the full similarity matrix (memory grows as n²)."""
     started = time.perf_counter()
     similarity = negative_squared_distances(points)
-    labels, exemplars, n_iter = _run_ap(similarity, preference, damping, max_iter, convergence_iter, seed)
+    labels, exemplars, n_iter = _run_ap(similarity, preference, damping, max_iter,
+                                        convergence_iter, seed)
     return Clustering(labels, exemplars, "dense", preference, n_iter, time.perf_counter() - started)
 
 
@@ -126,7 +129,8 @@ def landmark_ap(points: np.ndarray, preference: float, n_landmarks: int = DEFAUL
                       time.perf_counter() - started, details)
 
 
-def _nearest_rows(points: np.ndarray, queries: np.ndarray, chunk: int = 20_000, axis_swap: bool = False):
+def _nearest_rows(points: np.ndarray, queries: np.ndarray, chunk: int = 20_000,
+                  axis_swap: bool = False):
     """For each query, the index of its nearest row in points (chunked to bound memory).
 
     With axis_swap the roles are exchanged: `points` are the few centres, `queries` the many rows,
@@ -141,7 +145,8 @@ def _nearest_rows(points: np.ndarray, queries: np.ndarray, chunk: int = 20_000, 
 
 
 def affinity_propagation(points: np.ndarray, preference: float | None = None, method: str = "auto",
-                         dense_limit: int = DENSE_LIMIT, seed: int = 0, progress=None, **options) -> Clustering:
+                         dense_limit: int = DENSE_LIMIT, seed: int = 0, progress=None,
+                         **options) -> Clustering:
     """Cluster the rows of points; dense AP up to dense_limit rows, landmark AP above ('auto')."""
     if preference is None:
         preference = scaled_preference(len(points))
@@ -154,7 +159,8 @@ def affinity_propagation(points: np.ndarray, preference: float | None = None, me
     raise ValueError(f"unknown method {method!r}; expected auto, dense or landmark")
 
 
-def search_preference(points: np.ndarray, target_clusters: int, method: str = "auto", steps: int = 12,
+def search_preference(points: np.ndarray, target_clusters: int, method: str = "auto",
+                      steps: int = 12,
                       tolerance: int = 0, progress=None, seed: int = 0, **options) -> Clustering:
     """Bisect the preference (on a log scale) until AP yields target_clusters (± tolerance).
 
@@ -167,12 +173,15 @@ def search_preference(points: np.ndarray, target_clusters: int, method: str = "a
         try:
             result = affinity_propagation(points, preference, method=method, seed=seed, **options)
         except ConvergenceError:
-            # A preference AP cannot settle at is treated as too permissive: move towards fewer clusters.
+            # A preference AP cannot settle at is treated as too permissive: move towards fewer
+            # clusters.
             high = preference
             continue
         if progress:
-            progress(f"search step {step + 1}: preference {preference:.1f} → {result.n_clusters} clusters")
-        if best is None or abs(result.n_clusters - target_clusters) < abs(best.n_clusters - target_clusters):
+            progress(f"search step {step + 1}: preference {preference:.1f} → "
+                     f"{result.n_clusters} clusters")
+        distance = abs(result.n_clusters - target_clusters)
+        if best is None or distance < abs(best.n_clusters - target_clusters):
             best = result
         if abs(result.n_clusters - target_clusters) <= tolerance:
             break
@@ -181,7 +190,8 @@ def search_preference(points: np.ndarray, target_clusters: int, method: str = "a
         else:
             low = preference
     if best is None:
-        raise ConvergenceError(f"no preference in the search range converged for {target_clusters} clusters")
+        raise ConvergenceError(
+            f"no preference in the search range converged for {target_clusters} clusters")
     best.details["target_clusters"] = target_clusters
     return best
 
@@ -198,7 +208,8 @@ def summarise(tracks: pd.DataFrame, result: Clustering, features=F.SEED_CLUSTER_
               top_n: int = 5) -> dict:
     """Per cluster: size, exemplar track, genre and family composition, mean raw features."""
     taxonomy = load_taxonomy()
-    label_lists = tracks["all_labels"] if "all_labels" in tracks else tracks["label"].map(lambda g: [g])
+    label_lists = (tracks["all_labels"] if "all_labels" in tracks
+                   else tracks["label"].map(lambda g: [g]))
     clusters = []
     for number, exemplar in enumerate(result.exemplars):
         members = np.flatnonzero(result.labels == number)
@@ -212,9 +223,11 @@ def summarise(tracks: pd.DataFrame, result: Clustering, features=F.SEED_CLUSTER_
         clusters.append({
             "cluster": number,
             "size": int(len(members)),
-            "exemplar": {"id": row["id"], "name": _text(row.get("name")), "artists": _text(row.get("artists")),
+            "exemplar": {"id": row["id"], "name": _text(row.get("name")),
+                         "artists": _text(row.get("artists")),
                          "label": _text(row.get("label"))},
-            "top_genres": [{"genre": g, "share": round(c / len(members), 4)} for g, c in genres.most_common(top_n)],
+            "top_genres": [{"genre": g, "share": round(c / len(members), 4)}
+                           for g, c in genres.most_common(top_n)],
             "top_families": [{"family": f, "share": round(c / len(members), 4)}
                              for f, c in families.most_common(3)],
             "mean_features": {f: _round(tracks[f].iloc[members].mean()) for f in features},
@@ -244,9 +257,10 @@ def _round(value):
     return None if pd.isna(value) else round(float(value), 4)
 
 
-def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: str, sample: int = 6000,
+def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: str,
+                  sample: int = 6000,
                   seed: int = 0) -> None:
-    """Two panels: a PCA map of a track sample coloured by cluster, and each cluster's mean features."""
+    """Two panels: a PCA map of a track sample coloured by cluster; each cluster's mean features."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -259,7 +273,8 @@ def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: s
     xy, centres = pca.transform(points[shown]), pca.transform(points[result.exemplars])
     fig, (left, right) = plt.subplots(1, 2, figsize=(16, 7), gridspec_kw={"width_ratios": [1.1, 1]})
     cmap = plt.get_cmap("tab20", max(result.n_clusters, 1))
-    left.scatter(xy[:, 0], xy[:, 1], c=result.labels[shown], cmap=cmap, s=4, alpha=0.5, linewidths=0)
+    left.scatter(xy[:, 0], xy[:, 1], c=result.labels[shown], cmap=cmap, s=4, alpha=0.5,
+                 linewidths=0)
     left.scatter(centres[:, 0], centres[:, 1], c=np.arange(result.n_clusters), cmap=cmap, s=160,
                  marker="*", edgecolors="black", linewidths=0.8)
     left.set_title(f"{summary['n_clusters']} clusters of {summary['n_tracks']:,} tracks "
@@ -269,12 +284,14 @@ def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: s
 
     clusters = sorted(summary["clusters"], key=lambda c: c["cluster"])
     features = summary["features"]
-    scaled_means = np.array([[points[result.labels == c["cluster"], j].mean() for j in range(len(features))]
+    scaled_means = np.array([[points[result.labels == c["cluster"], j].mean()
+                              for j in range(len(features))]
                              for c in clusters])
     image = right.imshow(scaled_means, aspect="auto", cmap="viridis", vmin=0, vmax=1)
     right.set_xticks(range(len(features)), features, rotation=45, ha="right")
     right.set_yticks(range(len(clusters)),
-                     [f"{c['cluster']}: {c['top_genres'][0]['genre']} ({c['size']})" for c in clusters])
+                     [f"{c['cluster']}: {c['top_genres'][0]['genre']} ({c['size']})"
+                      for c in clusters])
     right.set_title("Mean MinMax-scaled features per cluster (top genre, size)")
     fig.colorbar(image, ax=right, fraction=0.04)
     fig.tight_layout()
@@ -282,18 +299,44 @@ def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: s
     plt.close(fig)
 
 
-def cluster_catalogue(tracks: pd.DataFrame, models_dir: str, preference_per_10k: float | None = None,
+# Fewer tracks than this make no meaningful clusters (and no PCA map).
+MIN_TRACKS = 10
+
+
+def cluster_features(tracks: pd.DataFrame) -> tuple[str, ...]:
+    """The seed's clustering features this dataset has values for; DatasetUnusable if too few."""
+    from ml.data import DatasetUnusable
+
+    features, absent = F.present_features(tracks, F.SEED_CLUSTER_FEATURES)
+    if len(features) < 2:
+        raise DatasetUnusable(f"the dataset has values for {len(features)} of the clustering "
+                              f"features ({', '.join(F.SEED_CLUSTER_FEATURES)}); 2 are needed")
+    if len(tracks) < MIN_TRACKS:
+        raise DatasetUnusable(f"{len(tracks)} tracks are too few to cluster (at least "
+                              f"{MIN_TRACKS} needed)")
+    return features
+
+
+def cluster_catalogue(tracks: pd.DataFrame, models_dir: str,
+                      preference_per_10k: float | None = None,
                       target_clusters: int | None = None, method: str = "auto", plot: bool = True,
                       progress=None, **options) -> dict:
-    """Cluster one row per track and write clusters.json, cluster_assignments.csv and clusters.png."""
-    points, _ = F.minmax_matrix(tracks, F.SEED_CLUSTER_FEATURES)
+    """Cluster one row per track; write clusters.json, cluster_assignments.csv and clusters.png.
+
+    Seed features the dataset lacks entirely are left out (listed as `absent_features`).
+    """
+    features = cluster_features(tracks)
+    points, _ = F.minmax_matrix(tracks, features)
     if target_clusters:
-        result = search_preference(points, target_clusters, method=method, progress=progress, **options)
+        result = search_preference(points, target_clusters, method=method, progress=progress,
+                                   **options)
     else:
         per_10k = SEED_PREFERENCE_PER_10K if preference_per_10k is None else preference_per_10k
-        result = affinity_propagation(points, scaled_preference(len(points), per_10k), method=method,
+        result = affinity_propagation(points, scaled_preference(len(points), per_10k),
+                                      method=method,
                                       progress=progress, **options)
-    summary = summarise(tracks, result)
+    summary = summarise(tracks, result, features)
+    summary["absent_features"] = list(F.without(F.SEED_CLUSTER_FEATURES, features))
     os.makedirs(models_dir, exist_ok=True)
     with open(os.path.join(models_dir, "clusters.json"), "w", encoding="utf-8") as handle:
         json.dump(summary, handle, indent=1)
@@ -302,28 +345,3 @@ def cluster_catalogue(tracks: pd.DataFrame, models_dir: str, preference_per_10k:
     if plot:
         plot_clusters(points, result, summary, os.path.join(models_dir, "clusters.png"))
     return summary
-
-
-def main(argv=None):
-    """python -m ml.cluster [CSV] [--models-dir models] [--clusters N]: cluster without Flask."""
-    import argparse
-
-    from ml.data import collapse_labels, default_dataset_csv, load_labelled_tracks
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("csv", nargs="?", default=default_dataset_csv())
-    parser.add_argument("--models-dir", default="models")
-    parser.add_argument("--clusters", type=int, default=None, help="search the preference for this many clusters")
-    parser.add_argument("--preference-per-10k", type=float, default=None)
-    parser.add_argument("--method", choices=("auto", "dense", "landmark"), default="auto")
-    args = parser.parse_args(argv)
-    if not args.csv:
-        parser.error("no dataset CSV given and none found beside the checkout")
-    tracks = collapse_labels(load_labelled_tracks(args.csv))
-    summary = cluster_catalogue(tracks, args.models_dir, args.preference_per_10k, args.clusters, args.method,
-                                progress=print)
-    print(f"{summary['n_clusters']} clusters of {summary['n_tracks']:,} tracks in {summary['seconds']}s")
-
-
-if __name__ == "__main__":
-    main()

@@ -8,16 +8,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-DEFAULT_DATASET = "spotify-tracks-114k"
+from etl.shapes import DEMO_DATASET, SPOTIFY_TRACKS_DATASET
+from store.records import AUDIO_FEATURES
 
-AUDIO_FEATURES = (
-    "acousticness", "danceability", "energy", "instrumentalness", "key", "liveness",
-    "loudness", "mode", "speechiness", "tempo", "time_signature", "valence",
-)
+DEFAULT_DATASET = DEMO_DATASET
+
 NUMERIC_COLUMNS = (*AUDIO_FEATURES, "duration_ms", "popularity")
 
-# The public 114k CSV names a few columns differently from the store's frame.
-CSV_RENAMES = {"track_id": "id", "track_name": "name", "album_name": "album", "track_genre": "label"}
+# The public 114k CSV names a few columns differently from the store's frame: the importer's
+# shape of that file says how, and its label column becomes `label`.
+CSV_RENAMES = {
+    **{headers[0]: name for name, headers in SPOTIFY_TRACKS_DATASET.columns.items()
+       if headers[0] != name},
+    SPOTIFY_TRACKS_DATASET.label: "label",
+}
+
+
+class DatasetUnusable(ValueError):
+    """The labelled dataset cannot be trained or evaluated on (too small, no usable features)."""
 
 # Two recordings count as the same when every audio feature and the duration agree: the
 # dataset carries the same master under several ids (album, single, compilation).
@@ -28,7 +36,8 @@ def load_labelled_tracks(source, dataset: str = DEFAULT_DATASET) -> pd.DataFrame
     """One row per (track, label) with the store's frame columns, from a store or a CSV path.
 
     `source` is a store object (anything with read_tracks_frame) or a path to a CSV laid out like
-    the public Spotify Tracks dataset. Rows without a label or without any audio feature are dropped.
+    the public Spotify Tracks dataset. Rows without a label or without any audio feature are
+    dropped.
     """
     if isinstance(source, (str, os.PathLike)):
         frame = _read_dataset_csv(source)
@@ -60,7 +69,8 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
         if column not in frame:
             frame[column] = None
     frame["label"] = frame["label"].astype("object")
-    # The public file has one broken row (no names, zero duration): a zero-length track is not music.
+    # The public file has one broken row (no names, zero duration): a zero-length track is not
+    # music.
     frame.loc[frame["duration_ms"] <= 0, "duration_ms"] = np.nan
     has_label = frame["label"].notna() & (frame["label"].astype(str).str.len() > 0)
     has_audio = frame[list(AUDIO_FEATURES)].notna().any(axis=1)
@@ -83,7 +93,7 @@ def _as_flag(value):
 
 
 def primary_artists(artists: pd.Series) -> pd.Series:
-    """The headline artist (first of the ';'-joined names), case-folded; the track id when unknown."""
+    """The headline artist (first of the ';'-joined names), case-folded; None when unknown."""
     first = artists.fillna("").astype(str).str.split(";").str[0].str.strip().str.casefold()
     return first.where(first.str.len() > 0, None)
 
@@ -101,7 +111,8 @@ class DedupeReport:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in
-                ("rows_in", "label_rows_collapsed", "multi_label_tracks", "duplicate_recordings", "rows_out")}
+                ("rows_in", "label_rows_collapsed", "multi_label_tracks", "duplicate_recordings",
+                 "rows_out")}
 
 
 def _stable_rank(keys: pd.Series) -> pd.Series:
@@ -111,10 +122,15 @@ def _stable_rank(keys: pd.Series) -> pd.Series:
 
 
 def collapse_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per track id; `label` is one of its labels (stable hash of id and label), `all_labels` all of them."""
+    """One row per track id; `label` is one of its labels (stable hash of id and label).
+
+    `all_labels` holds all of them.
+    """
     labels_per_id = frame.groupby("id", sort=False)["label"].agg(lambda s: sorted(set(s)))
-    ranked = frame.assign(_rank=_stable_rank(frame["id"].astype(str) + "\x1f" + frame["label"].astype(str)))
-    one_per_id = ranked.sort_values("_rank").drop_duplicates("id", keep="first").drop(columns=["_rank"])
+    keys = frame["id"].astype(str) + "\x1f" + frame["label"].astype(str)
+    ranked = frame.assign(_rank=_stable_rank(keys))
+    one_per_id = (ranked.sort_values("_rank").drop_duplicates("id", keep="first")
+                  .drop(columns=["_rank"]))
     one_per_id["all_labels"] = one_per_id["id"].map(labels_per_id)
     return one_per_id.sort_values("id").reset_index(drop=True)
 
@@ -130,7 +146,8 @@ def dedupe_tracks(frame: pd.DataFrame) -> tuple[pd.DataFrame, DedupeReport]:
     one_per_id = collapse_labels(frame)
     report.multi_label_tracks = int((one_per_id["all_labels"].map(len) > 1).sum())
     report.label_rows_collapsed = len(frame) - len(one_per_id)
-    one_per_id = one_per_id.assign(_rank=_stable_rank(one_per_id["id"].astype(str))).sort_values("_rank")
+    one_per_id = (one_per_id.assign(_rank=_stable_rank(one_per_id["id"].astype(str)))
+                  .sort_values("_rank"))
     # Rounded so float noise from different sources cannot hide a twin; NaNs compare equal here.
     twin = one_per_id[list(RECORDING_KEY)].round(6).duplicated(keep="first")
     distinct = one_per_id[~twin.to_numpy()]
@@ -141,7 +158,7 @@ def dedupe_tracks(frame: pd.DataFrame) -> tuple[pd.DataFrame, DedupeReport]:
 
 
 def frame_fingerprint(frame: pd.DataFrame, columns=("id", "label", *NUMERIC_COLUMNS)) -> str:
-    """sha256 of the training rows (ids, labels, features) in a fixed order: the bundle's data hash."""
+    """sha256 of the training rows (ids, labels, features) in a fixed order (the data hash)."""
     present = [c for c in columns if c in frame]
     ordered = frame[present].sort_values(present[:2] if len(present) >= 2 else present)
     digest = hashlib.sha256()
@@ -152,5 +169,5 @@ def frame_fingerprint(frame: pd.DataFrame, columns=("id", "label", *NUMERIC_COLU
 def default_dataset_csv() -> str | None:
     """The shared public CSV when it sits beside the checkout (dev and tests), else None."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    candidate = os.path.join(here, "..", "shared", "data", "spotify-tracks-114k", "dataset.csv")
+    candidate = os.path.join(here, "..", "shared", "data", DEMO_DATASET, "dataset.csv")
     return os.path.normpath(candidate) if os.path.exists(candidate) else None

@@ -28,7 +28,8 @@ SEED_CLUSTER_FEATURES = (
 # Features the genre model uses, decided on artist-grouped validation rows by ml.select (recorded
 # in bench/results/ml_features.*): a drop-one ablation with a small proxy network found every
 # feature helping except liveness, mode and explicit (each within ±0.001), but the real model
-# without those three lost 0.7 points of validation top-1 (0.3445 → 0.3370), so all candidates stay.
+# without those three lost 0.7 points of validation top-1 (0.3445 → 0.3370), so all candidates
+# stay.
 MODEL_FEATURES = ALL_FEATURES
 # Many current sources (ReccoBeats, exports) carry no popularity. Rather than impute a value that
 # would drive the prediction, the encoder marks it absent (an all-zero block plus an "absent"
@@ -40,6 +41,17 @@ def without(features, dropped) -> tuple[str, ...]:
     """features minus the dropped ones, order kept."""
     dropped = set(dropped)
     return tuple(f for f in features if f not in dropped)
+
+
+def present_features(frame, features) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(features with at least one value in frame, features with none), order kept.
+
+    A source may lack a column altogether (TidyTuesday has no time_signature or explicit,
+    ReccoBeats' file analysis no key or mode); such a feature carries nothing to learn and would
+    break the tree baselines' binning, so every ML command leaves it out for that dataset.
+    """
+    present = tuple(f for f in features if not np.isnan(_column(frame, f)).all())
+    return present, without(features, present)
 
 
 class FeatureEncoder:
@@ -129,7 +141,7 @@ class FeatureEncoder:
         return masked
 
     def imputed(self, frame: pd.DataFrame) -> dict[str, int]:
-        """How many rows lack each imputed model feature (maskable ones are flagged, not imputed)."""
+        """How many rows lack each imputed model feature (maskable ones are flagged instead)."""
         return {name: int(np.isnan(_column(frame, name)).sum()) for name in self.features
                 if name not in self.maskable and np.isnan(_column(frame, name)).any()}
 
@@ -152,7 +164,9 @@ class FeatureEncoder:
                 block[absent] = 0.0
                 block = np.hstack([block, absent[:, None].astype(np.float32)])
             blocks.append(block)
-        return np.hstack(blocks).astype(np.float32) if blocks else np.zeros((len(frame), 0), np.float32)
+        if not blocks:
+            return np.zeros((len(frame), 0), np.float32)
+        return np.hstack(blocks).astype(np.float32)
 
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).transform(frame)
@@ -185,7 +199,7 @@ def raw_matrix(frame: pd.DataFrame, features) -> np.ndarray:
 
 
 def minmax_matrix(frame: pd.DataFrame, features=SEED_CLUSTER_FEATURES):
-    """The seed's MinMax scaling for clustering: each feature to [0, 1], absent → column median."""
+    """The seed's MinMax scaling for clustering: each feature to [0, 1], absent → its median."""
     from sklearn.preprocessing import MinMaxScaler
 
     raw = raw_matrix(frame, features)

@@ -1,4 +1,4 @@
-"""Trains the Keras genre model (one network, popularity optional) and saves the bundle under models/."""
+"""Trains the Keras genre model (one network, popularity optional); saves the bundle to models/."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,10 @@ import click
 import numpy as np
 
 from ml import features as F
-from ml.data import dedupe_tracks, frame_fingerprint
+from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
-from ml.split import SEED, make_split
+from ml.progress import bar
+from ml.split import SEED, check_splittable, make_split, rare_labels
 from ml.taxonomy import load_taxonomy
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -50,31 +51,28 @@ def build_model(n_inputs: int, n_classes: int, config: TrainConfig):
 
     layers = [keras.Input((n_inputs,))]
     for width in config.hidden:
-        layers += [keras.layers.Dense(width, activation="relu"), keras.layers.Dropout(config.dropout)]
+        layers += [keras.layers.Dense(width, activation="relu"),
+                   keras.layers.Dropout(config.dropout)]
     layers.append(keras.layers.Dense(n_classes, activation="softmax"))
     return keras.Sequential(layers, name="genre_mlp")
 
 
-def _epoch_echo(echo, max_epochs: int):
+def _epoch_progress(progress):
     import keras
 
-    class EpochEcho(keras.callbacks.Callback):
-        """One progress line per epoch."""
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
+    class EpochProgress(keras.callbacks.Callback):
+        """Advances the progress bar once per epoch, showing the validation figures."""
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            echo(f"  epoch {epoch + 1:>2}/{max_epochs}  loss {logs.get('loss', float('nan')):.3f}  "
-                 f"val_loss {logs.get('val_loss', float('nan')):.3f}  "
-                 f"val_top1 {logs.get('val_accuracy', float('nan')):.3f}  "
-                 f"({time.perf_counter() - self.started:.1f}s)")
+            progress.advance(1, val_loss=float(logs.get("val_loss", float("nan"))),
+                             val_top1=float(logs.get("val_accuracy", float("nan"))))
 
-    return EpochEcho()
+    return EpochProgress()
 
 
-def fit_genre_model(x_train, y_train, x_val, y_val, n_classes: int, config: TrainConfig, echo=None):
+def fit_genre_model(x_train, y_train, x_val, y_val, n_classes: int, config: TrainConfig,
+                    progress: bool = False):
     """Fit with Adam on a cosine learning-rate decay, stopping early on validation accuracy.
 
     Returns (model, history dict, seconds). Label smoothing and dropout keep the network from
@@ -85,38 +83,62 @@ def fit_genre_model(x_train, y_train, x_val, y_val, n_classes: int, config: Trai
     keras.utils.set_random_seed(config.seed)
     model = build_model(x_train.shape[1], n_classes, config)
     steps = int(np.ceil(len(x_train) / config.batch_size)) * config.max_epochs
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.05)
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps,
+                                                      alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])
-    callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience,
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                               patience=config.patience,
                                                restore_best_weights=True)]
-    if echo:
-        callbacks.append(_epoch_echo(echo, config.max_epochs))
     started = time.perf_counter()
-    history = model.fit(x_train, keras.utils.to_categorical(y_train, n_classes),
-                        validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
-                        batch_size=config.batch_size, epochs=config.max_epochs, shuffle=True,
-                        callbacks=callbacks, verbose=0)
+    with bar("keras epochs", config.max_epochs, enabled=progress) as epochs:
+        callbacks.append(_epoch_progress(epochs))
+        history = model.fit(x_train, keras.utils.to_categorical(y_train, n_classes),
+                            validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
+                            batch_size=config.batch_size, epochs=config.max_epochs, shuffle=True,
+                            callbacks=callbacks, verbose=0)
+        epochs.finish(best_val_top1=float(max(history.history["val_accuracy"])))
     return model, history.history, time.perf_counter() - started
 
 
 def predict_proba(model, x: np.ndarray, batch: int = 8192) -> np.ndarray:
     """Class probabilities in batches, calling the model directly (no predict() machinery)."""
-    return np.concatenate([np.asarray(model(x[i:i + batch], training=False)) for i in range(0, len(x), batch)])
+    return np.concatenate([np.asarray(model(x[i:i + batch], training=False))
+                           for i in range(0, len(x), batch)])
 
 
-def prepare(frame, echo=None):
-    """De-duplicate labelled rows and fit the label encoder on every label present."""
+def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
+    """De-duplicate labelled rows, keep what can be learned, fit the label encoder.
+
+    Genres with too few artists to split are left out, and so are candidate features with no
+    value anywhere in the dataset. Raises DatasetUnusable (before any training) when what remains
+    cannot make a fair split. Returns (tracks, dedupe report, label encoder, usable: dict with
+    `features`, `absent_features`, `dropped_labels`).
+    """
     from sklearn.preprocessing import LabelEncoder
 
     tracks, report = dedupe_tracks(frame)
     if echo:
         echo(f"{report.rows_in:,} labelled rows → {report.rows_out:,} distinct recordings "
-             f"({report.label_rows_collapsed:,} extra labels of {report.multi_label_tracks:,} multi-label tracks, "
-             f"{report.duplicate_recordings:,} duplicate recordings dropped)")
+             f"({report.label_rows_collapsed:,} extra labels of {report.multi_label_tracks:,} "
+             f"multi-label tracks, {report.duplicate_recordings:,} duplicate recordings dropped)")
+    rare = rare_labels(tracks) if len(tracks) else []
+    if rare:
+        tracks = tracks[~tracks["label"].astype(str).isin(rare)].reset_index(drop=True)
+        if echo:
+            echo(f"{len(rare)} genre(s) with too few artists to split left out: "
+                 f"{', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}")
+    check_splittable(tracks)
+    features, absent = F.present_features(tracks, candidates)
+    if not features:
+        raise DatasetUnusable("the dataset has no value for any model feature "
+                              f"({', '.join(candidates)})")
+    if absent and echo:
+        echo(f"absent from this dataset, left out: {', '.join(absent)}")
     encoder = LabelEncoder().fit(tracks["label"].astype(str))
-    return tracks, report, encoder
+    usable = {"features": features, "absent_features": absent, "dropped_labels": rare}
+    return tracks, report, encoder, usable
 
 
 PRIOR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -165,7 +187,8 @@ def without_optional(encoder, x):
     return x
 
 
-def train_model(tracks, split, y, n_classes: int, features, config: TrainConfig, echo=None) -> dict:
+def train_model(tracks, split, y, n_classes: int, features, config: TrainConfig, echo=None,
+                progress: bool = False) -> dict:
     """Fit the feature encoder and the network on one split; score once on the test rows.
 
     Returns the encoder, the model, its history and fit time, and test probabilities with every
@@ -173,15 +196,21 @@ def train_model(tracks, split, y, n_classes: int, features, config: TrainConfig,
     """
     encoder = F.FeatureEncoder(features, n_bins=config.n_bins).fit(tracks.iloc[split.train])
     x = encoder.transform(tracks)
-    x_train, y_train = augment_with_masked(encoder, x[split.train], y[split.train], config.mask_share, config.seed)
-    model, history, seconds = fit_genre_model(x_train, y_train, x[split.val], y[split.val], n_classes, config, echo)
+    x_train, y_train = augment_with_masked(encoder, x[split.train], y[split.train],
+                                           config.mask_share, config.seed)
+    model, history, seconds = fit_genre_model(x_train, y_train, x[split.val], y[split.val],
+                                              n_classes, config, progress)
     tau = adjust_for_prior(model, y[split.train], x[split.val], y[split.val], n_classes)
     if echo:
-        echo(f"  prior correction tau={tau} (chosen on validation)")
+        echo(f"  {len(history['loss'])} epochs, best validation top-1 "
+             f"{max(history['val_accuracy']):.3f}; prior correction tau={tau} (chosen on "
+             "validation)")
     x_test = x[split.test]
-    return {"encoder": encoder, "model": model, "history": history, "seconds": seconds, "prior_tau": tau,
+    return {"encoder": encoder, "model": model, "history": history, "seconds": seconds,
+            "prior_tau": tau,
             "test_proba": {"with_popularity": predict_proba(model, x_test),
-                           "without_popularity": predict_proba(model, without_optional(encoder, x_test))}}
+                           "without_popularity": predict_proba(model,
+                                                               without_optional(encoder, x_test))}}
 
 
 def library_versions() -> dict:
@@ -190,8 +219,9 @@ def library_versions() -> dict:
     import sklearn
     import tensorflow
 
-    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__, "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "pandas": pandas.__version__}
+    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__,
+            "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "pandas": pandas.__version__}
 
 
 def file_sha256(path: str) -> str:
@@ -202,26 +232,34 @@ def file_sha256(path: str) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None = None, split_kind: str = "artist",
-                 echo=click.echo, dataset: str = "spotify-tracks-114k") -> dict:
-    """Train the genre network on one split, score it on the test rows once, and write the bundle."""
+def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None = None,
+                 split_kind: str = "artist", echo=click.echo, dataset: str = DEFAULT_DATASET,
+                 progress: bool = False) -> dict:
+    """Train the genre network on one split, score it on the test rows once, write the bundle.
+
+    Raises ml.data.DatasetUnusable, before any training, when the dataset cannot be split.
+    """
     import joblib
 
     config = config or TrainConfig()
     started = time.perf_counter()
     taxonomy = load_taxonomy()
-    tracks, dedupe_report, label_encoder = prepare(frame, echo)
+    tracks, dedupe_report, label_encoder, usable = prepare(frame, echo)
     classes = list(label_encoder.classes_)
     y = label_encoder.transform(tracks["label"].astype(str))
     split = make_split(tracks, split_kind, seed=SEED)
     echo(f"{split_kind}-grouped split: {split.sizes()}")
-    echo(f"training on {len(F.MODEL_FEATURES)} features, popularity masked on {config.mask_share:.0%} extra rows")
-    result = train_model(tracks, split, y, len(classes), F.MODEL_FEATURES, config, echo)
+    echo(f"training on {len(usable['features'])} features, popularity masked on "
+         f"{config.mask_share:.0%} extra rows")
+    result = train_model(tracks, split, y, len(classes), usable["features"], config, echo,
+                         progress)
     metrics = {}
     for mode in MODES:
-        metrics[mode] = fine_and_family_scores(y[split.test], result["test_proba"][mode], classes, taxonomy)
-        echo(f"  {mode}: test top-1 {metrics[mode]['fine']['top1']:.3f}  top-5 {metrics[mode]['fine']['top5']:.3f}  "
-             f"macro-F1 {metrics[mode]['fine']['macro_f1']:.3f}  family top-1 {metrics[mode]['family']['top1']:.3f}")
+        metrics[mode] = fine_and_family_scores(y[split.test], result["test_proba"][mode], classes,
+                                               taxonomy)
+        fine, family = metrics[mode]["fine"], metrics[mode]["family"]
+        echo(f"  {mode}: test top-1 {fine['top1']:.3f}  top-5 {fine['top5']:.3f}  "
+             f"macro-F1 {fine['macro_f1']:.3f}  family top-1 {family['top1']:.3f}")
 
     os.makedirs(models_dir, exist_ok=True)
     encoder = result["encoder"]
@@ -239,7 +277,10 @@ def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None =
         "split": {"kind": split_kind, "seed": SEED, "test_size": 0.2, "val_size": 0.1},
         "features": list(encoder.features),
         "optional_features": list(encoder.maskable),
-        "dropped_features": list(encoder.dropped_),
+        # Absent from the whole dataset, then (rarely) from its training rows only.
+        "absent_features": list(usable["absent_features"]),
+        "dropped_features": [*usable["absent_features"], *encoder.dropped_],
+        "dropped_labels": usable["dropped_labels"],
         "encoded_width": encoder.n_outputs,
         "labels": classes,
         "taxonomy_version": taxonomy.version,
@@ -259,22 +300,3 @@ def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None =
         json.dump(meta, handle, indent=1)
     echo(f"bundle written to {models_dir} in {meta['total_seconds']:.0f}s")
     return meta
-
-
-def main(argv=None):
-    """python -m ml.train [CSV] [--models-dir models]: train from the dataset CSV without Flask."""
-    import argparse
-
-    from ml.data import default_dataset_csv, load_labelled_tracks
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("csv", nargs="?", default=default_dataset_csv())
-    parser.add_argument("--models-dir", default="models")
-    args = parser.parse_args(argv)
-    if not args.csv:
-        parser.error("no dataset CSV given and none found beside the checkout")
-    train_bundle(load_labelled_tracks(args.csv), args.models_dir)
-
-
-if __name__ == "__main__":
-    main()
