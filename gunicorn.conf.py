@@ -16,7 +16,8 @@ graceful_timeout = 20
 keepalive = 5
 # Import the code (pandas, scikit-learn, Flask) once in the master and share it with the workers.
 # Nothing that holds a connection or a thread pool is created at import: the store opens its
-# SQLite connection or MongoClient lazily per process, and TensorFlow starts only in a worker.
+# SQLite connection or MongoClient lazily per process, and the genre model is read only in a worker
+# (numpy and h5py: TensorFlow is never imported when serving).
 preload_app = True
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") else None
 errorlog = "-"

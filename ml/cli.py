@@ -7,9 +7,9 @@ import os
 import click
 from flask.cli import AppGroup
 
-ml_cli = AppGroup("ml", help="Genre model, clustering and evaluation report.")
+from ml.bundle import DEFAULT_MODELS_DIR
 
-DEFAULT_MODELS_DIR = "models"
+ml_cli = AppGroup("ml", help="Genre model, clustering and evaluation report.")
 
 
 def _models_dir(value: str | None) -> str:
@@ -53,10 +53,8 @@ def train_command(csv_path, dataset, models_dir, split_kind):
     models_dir = _models_dir(models_dir)
     from ml.train import train_bundle
 
+    # A running app's ModelHolder notices the new meta.json and reloads by itself.
     meta = train_bundle(_labelled_frame(csv_path, dataset), models_dir, split_kind=split_kind, dataset=dataset)
-    from ml.predictor import forget
-
-    forget(models_dir)
     click.echo(json.dumps({mode: m["fine"] for mode, m in meta["test_metrics"].items()}, indent=1))
 
 
@@ -140,7 +138,7 @@ def train_missing(source, models_dir: str = DEFAULT_MODELS_DIR, dataset: str = "
     """
     from ml.cluster import cluster_catalogue
     from ml.data import collapse_labels, load_labelled_tracks
-    from ml.predictor import GenrePredictor, ModelUnavailable, forget
+    from ml.predictor import GenrePredictor, ModelUnavailable
     from ml.train import train_bundle
 
     built = []
@@ -154,7 +152,6 @@ def train_missing(source, models_dir: str = DEFAULT_MODELS_DIR, dataset: str = "
             echo(f"no labelled tracks for {dataset!r}; skipping training")
             return built
         train_bundle(frame, models_dir, echo=echo, dataset=dataset)
-        forget(models_dir)
         built.append("genre model")
     if not os.path.exists(os.path.join(models_dir, "clusters.json")):
         echo("clusters: missing; clustering the catalogue")
