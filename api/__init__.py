@@ -14,7 +14,7 @@ def init_app(app) -> None:
     """Register the blueprint, /healthz, the JSON error handlers and the per-process caches."""
     from api import routes  # noqa: F401  (attaches the routes to bp)
 
-    app.extensions["catalogue"] = CatalogueCache()
+    app.extensions["catalogue"] = CatalogueCache(prepare=routes.prepare_catalogue)
     app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])
     errors.register(app)
     app.register_blueprint(bp)

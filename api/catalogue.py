@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import logging
 import os
 import re
 import threading
@@ -80,6 +81,7 @@ class Catalogue:
         from scipy.spatial import cKDTree
 
         self.frame = frame.reset_index(drop=True)
+        self.version = None  # the store's data version it was read at (set by CatalogueCache)
         self.answers = Answers()  # predict answers
         self.payloads = Answers(size=8)  # encoded /api/tracks documents
         ids = self.frame["id"]
@@ -214,24 +216,66 @@ def build_catalogue(track_store, models_dir: str) -> Catalogue:
 
 
 class CatalogueCache:
-    """One Catalogue per process, rebuilt when the store's data version changes."""
+    """One Catalogue per process, replaced when the store's data version changes.
 
-    def __init__(self):
+    The first catalogue is built while the first request waits. Later versions are built by one
+    background thread while the current catalogue keeps answering, so new data (an import, a
+    predict that reached Spotify) never holds requests up: they see it seconds later instead.
+    """
+
+    def __init__(self, background: bool = True, prepare=None):
         self._lock = threading.Lock()
         self._catalogue: Catalogue | None = None
-        self._version = None
+        self._building = False
+        self.background = background
+        # Called on each new catalogue before it is served (the app pre-encodes large payloads).
+        self.prepare = prepare
 
     def get(self, track_store, models_dir: str) -> Catalogue:
-        # The version check is one read of a one-row table: cheap enough for every request, and
-        # it means nothing derived from the catalogue is ever served after the store changed.
+        return self.current(track_store, models_dir)[0]
+
+    def current(self, track_store, models_dir: str) -> tuple[Catalogue, object]:
+        """(catalogue to answer from, the store's version now); the two differ while rebuilding."""
+        # The version check is one read of a one-row table: cheap enough for every request.
         version = (track_store.data_version(), _mtime(models_dir))
-        if self._catalogue is not None and version == self._version:
-            return self._catalogue
+        catalogue = self._catalogue
+        if catalogue is not None and catalogue.version == version:
+            return catalogue, version
         with self._lock:
-            if self._catalogue is None or version != self._version:
-                self._catalogue = build_catalogue(track_store, models_dir)
-                self._version = version
-            return self._catalogue
+            catalogue = self._catalogue
+            if catalogue is None or not self.background:
+                if catalogue is None or catalogue.version != version:
+                    catalogue = self._build(track_store, models_dir, version)
+                    self._catalogue = catalogue
+                return catalogue, version
+            if catalogue.version != version and not self._building:
+                self._building = True
+                threading.Thread(target=self._rebuild, args=(track_store, models_dir),
+                                 name="catalogue-rebuild", daemon=True).start()
+            return catalogue, version
+
+    @staticmethod
+    def _build(track_store, models_dir: str, version) -> Catalogue:
+        catalogue = build_catalogue(track_store, models_dir)
+        catalogue.version = version
+        return catalogue
+
+    def _rebuild(self, track_store, models_dir: str) -> None:
+        # Loops until the catalogue matches the store: an import bumps the version many times.
+        try:
+            while True:
+                version = (track_store.data_version(), _mtime(models_dir))
+                if self._catalogue is not None and self._catalogue.version == version:
+                    return
+                catalogue = self._build(track_store, models_dir, version)
+                if self.prepare is not None:
+                    self.prepare(catalogue, track_store)
+                self._catalogue = catalogue
+        except Exception:  # the old catalogue keeps answering; the next request tries again
+            logging.getLogger(__name__).exception("catalogue rebuild failed")
+        finally:
+            with self._lock:
+                self._building = False
 
 
 def _mtime(models_dir: str) -> float:
