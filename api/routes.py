@@ -1,6 +1,7 @@
 """The API's endpoints; each reads the store or the per-process caches, never builds queries from text."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
@@ -56,12 +57,13 @@ def tracks():
     # are keyed by its version; the whole catalogue's only by the catalogue it is made of (while a
     # newer catalogue is built in the background, the current one keeps its document).
     key = tracks_key(playlist, dataset, version if (playlist or dataset) else catalogue.version)
-    etag, body, packed = catalogue.payloads.get_or_build(
+    etag, packed = catalogue.payloads.get_or_build(
         key, lambda: encoded(_tracks_payload(target, catalogue, playlist, dataset)))
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
     gzipped = "gzip" in request.accept_encodings
-    response = Response(packed if gzipped else body, mimetype="application/json")
+    response = Response(packed if gzipped else gzip.decompress(packed),
+                        mimetype="application/json")
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"
