@@ -18,7 +18,8 @@ graceful_timeout = 20
 keepalive = 5
 # Import the code (pandas, scikit-learn, Flask) once in the master and share it with the workers.
 # Nothing that holds a connection or a thread pool is created at import: the store opens its
-# SQLite connection or MongoClient lazily per process, and TensorFlow starts only in a worker.
+# SQLite connection or MongoClient lazily per process, and the genre model is read only in a worker
+# (numpy and h5py: TensorFlow is never imported when serving).
 preload_app = True
 accesslog = "-" if value(os.environ, "GUNICORN_ACCESS_LOG") else None
 errorlog = "-"
@@ -27,8 +28,26 @@ errorlog = "-"
 control_socket_disable = True
 
 
+def when_ready(server):
+    """Build the catalogue index, its payloads and the genre model once, in the master.
+
+    The workers fork from it and inherit them (copy-on-write), so a worker is ready in about a
+    second instead of building its own (10 s each, 30 s when two build at once on 2 busy cores).
+    The master's database connection is closed first (each process opens its own), and gc.freeze
+    keeps the workers' garbage collector from writing to, and so copying, every inherited object.
+    """
+    import gc
+
+    from api import warm_up
+
+    app = server.app.wsgi()
+    warm_up(app)
+    app.extensions["store"].close()
+    gc.freeze()
+
+
 def post_worker_init(worker):
-    """Load the catalogue index, the catalogue payload and the genre model before taking requests."""
+    """Check the inherited caches (rebuilt if the store changed since the fork) before serving."""
     from api import warm_up
 
     warm_up(worker.wsgi)

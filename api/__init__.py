@@ -14,7 +14,7 @@ def init_app(app) -> None:
     """Register the blueprint, /healthz, the JSON error handlers and the per-process caches."""
     from api import routes  # noqa: F401  (attaches the routes to bp)
 
-    app.extensions["catalogue"] = CatalogueCache()
+    app.extensions["catalogue"] = CatalogueCache(prepare=routes.prepare_catalogue)
     app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])
     errors.register(app)
     app.register_blueprint(bp)
@@ -27,6 +27,7 @@ def warm_up(app) -> None:
     Failures are logged, not raised: a missing model or an empty store must not stop the server.
     """
     import store
+    from api.catalogue import release_free_memory
     from api.model import ModelMissing
     from store.base import StoreUnavailable
 
@@ -52,3 +53,4 @@ def warm_up(app) -> None:
                 app.full_dispatch_request()
             except StoreUnavailable as exc:
                 app.logger.warning("warm-up: store unavailable: %s", exc)
+    release_free_memory()

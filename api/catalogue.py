@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import collections
+import ctypes
+import ctypes.util
 import functools
+import logging
 import os
 import re
 import threading
 import unicodedata
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -72,6 +76,22 @@ class Answers:
         return value
 
 
+class _NumberColumn:
+    """A numeric column read like a list: plain int/float values, None where missing."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+    def __getitem__(self, row: int):
+        value = self.values.item(row)
+        return None if value != value else value
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 class Catalogue:
     """Every stored track with its primary genre, family and cluster, plus look-up structures."""
 
@@ -80,6 +100,7 @@ class Catalogue:
         from scipy.spatial import cKDTree
 
         self.frame = frame.reset_index(drop=True)
+        self.version = None  # the store's data version it was read at (set by CatalogueCache)
         self.answers = Answers()  # predict answers
         self.payloads = Answers(size=8)  # encoded /api/tracks documents
         ids = self.frame["id"]
@@ -87,11 +108,22 @@ class Catalogue:
         self.frame["genre"] = [labels.get(t) for t in ids]
         self.frame["family"] = [family_of(g) if g else None for g in self.frame["genre"]]
         self.frame["cluster"] = [clusters.get(t) for t in ids]
-        # Plain Python columns: reading one track from them costs microseconds, from pandas
-        # rows a hundred times more, and the predictor reads a dozen tracks per request.
-        self.columns = {name: [None if isinstance(v, float) and v != v else v
-                               for v in self.frame[name].tolist()]
-                        for name in self.frame.columns}
+        # Columns read one value at a time: microseconds per track, where pandas rows cost a
+        # hundred times more, and the predictor reads a dozen tracks per request. Text columns
+        # are lists of str, each distinct value one object (artists, genres and sources repeat),
+        # shared with the frame, which holds them as object columns instead of a second copy;
+        # numbers stay numpy arrays (a list of float objects would take four times the memory).
+        self.columns = {}
+        for name in self.frame.columns:
+            series = self.frame[name]
+            if series.dtype.kind in "fiub":
+                self.columns[name] = _NumberColumn(series.to_numpy())
+                continue
+            distinct: dict = {}
+            values = [None if v is None or (isinstance(v, float) and v != v)
+                      else distinct.setdefault(v, v) for v in series.tolist()]
+            self.frame[name] = pd.Series(values, dtype=object)
+            self.columns[name] = values
         self.popularity = self.frame["popularity"].fillna(0).to_numpy()
         self.title_keys = self.frame["name"].map(text_key)
         self.artist_keys = self.frame["artists"].map(
@@ -116,6 +148,8 @@ class Catalogue:
         self.span = np.where(span > 0, span, 1.0)
         self.indexed_rows = np.flatnonzero(complete)
         self.tree = cKDTree(self.scale(values[complete])) if complete.any() else None
+        # The keys of every title and artist were cached while indexing; queries need few of them.
+        text_key.cache_clear()
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -214,24 +248,91 @@ def build_catalogue(track_store, models_dir: str) -> Catalogue:
 
 
 class CatalogueCache:
-    """One Catalogue per process, rebuilt when the store's data version changes."""
+    """One Catalogue per process, replaced when the store's data version changes.
 
-    def __init__(self):
+    The first catalogue is built while the first request waits. Later versions are built by one
+    background thread while the current catalogue keeps answering, so new data (an import, a
+    predict that reached Spotify) never holds requests up: they see it seconds later instead.
+    """
+
+    def __init__(self, background: bool = True, prepare=None):
         self._lock = threading.Lock()
         self._catalogue: Catalogue | None = None
-        self._version = None
+        self._building = False
+        _caches.add(self)
+        self.background = background
+        # Called on each new catalogue before it is served (the app pre-encodes large payloads).
+        self.prepare = prepare
 
     def get(self, track_store, models_dir: str) -> Catalogue:
-        # The version check is one read of a one-row table: cheap enough for every request, and
-        # it means nothing derived from the catalogue is ever served after the store changed.
+        return self.current(track_store, models_dir)[0]
+
+    def current(self, track_store, models_dir: str) -> tuple[Catalogue, object]:
+        """(catalogue to answer from, the store's version now); the two differ while rebuilding."""
+        # The version check is one read of a one-row table: cheap enough for every request.
         version = (track_store.data_version(), _mtime(models_dir))
-        if self._catalogue is not None and version == self._version:
-            return self._catalogue
+        catalogue = self._catalogue
+        if catalogue is not None and catalogue.version == version:
+            return catalogue, version
         with self._lock:
-            if self._catalogue is None or version != self._version:
-                self._catalogue = build_catalogue(track_store, models_dir)
-                self._version = version
-            return self._catalogue
+            catalogue = self._catalogue
+            if catalogue is None or not self.background:
+                if catalogue is None or catalogue.version != version:
+                    catalogue = self._build(track_store, models_dir, version)
+                    self._catalogue = catalogue
+                return catalogue, version
+            if catalogue.version != version and not self._building:
+                self._building = True
+                threading.Thread(target=self._rebuild, args=(track_store, models_dir),
+                                 name="catalogue-rebuild", daemon=True).start()
+            return catalogue, version
+
+    @staticmethod
+    def _build(track_store, models_dir: str, version) -> Catalogue:
+        catalogue = build_catalogue(track_store, models_dir)
+        catalogue.version = version
+        return catalogue
+
+    def _rebuild(self, track_store, models_dir: str) -> None:
+        # Loops until the catalogue matches the store: an import bumps the version many times.
+        try:
+            while True:
+                version = (track_store.data_version(), _mtime(models_dir))
+                if self._catalogue is not None and self._catalogue.version == version:
+                    return
+                catalogue = self._build(track_store, models_dir, version)
+                if self.prepare is not None:
+                    self.prepare(catalogue, track_store)
+                self._catalogue = catalogue
+                del catalogue
+                release_free_memory()
+        except Exception:  # the old catalogue keeps answering; the next request tries again
+            logging.getLogger(__name__).exception("catalogue rebuild failed")
+        finally:
+            with self._lock:
+                self._building = False
+
+
+_caches: weakref.WeakSet = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # gunicorn workers fork from a master that may have built the catalogue: a rebuild thread
+    # running there does not exist in the child, whose caches must be free to start their own.
+    for cache in list(_caches):
+        cache._lock = threading.Lock()
+        cache._building = False
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a build back to the OS (glibc keeps it otherwise: 50 MB a worker)."""
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _mtime(models_dir: str) -> float:

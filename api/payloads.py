@@ -59,7 +59,11 @@ def tracks_document(catalogue: Catalogue, ids: list[str], extra: pd.DataFrame | 
     return {"count": len(rows), "source": source, "features": present, "columns": columns}
 
 
-def encoded(document: dict) -> tuple[str, bytes, bytes]:
-    """(etag, json bytes, gzip bytes) of a document."""
+def encoded(document: dict) -> tuple[str, bytes]:
+    """(etag, gzip bytes) of a document.
+
+    Only the gzipped form is kept (a few MB for the catalogue, where the JSON is 20 MB): every
+    browser asks for gzip, and a client that does not is answered by decompressing it.
+    """
     body = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
-    return hashlib.sha256(body).hexdigest()[:32], body, gzip.compress(body, compresslevel=6, mtime=0)
+    return hashlib.sha256(body).hexdigest()[:32], gzip.compress(body, compresslevel=6, mtime=0)

@@ -1,6 +1,7 @@
 """The API's endpoints; each reads the store or the per-process caches, never builds queries from text."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
@@ -50,15 +51,19 @@ def tracks():
     if playlist and dataset:
         raise bad_request("give either 'playlist' or 'dataset', not both")
     target = store.get_store()
-    catalogue = _catalogue()
-    # Cached on the catalogue itself, which is replaced whenever the store changes.
-    key = ("tracks", playlist, dataset)
-    etag, body, packed = catalogue.payloads.get_or_build(
+    catalogue, version = current_app.extensions["catalogue"].current(
+        target, current_app.config["MODELS_DIR"])
+    # Cached on the catalogue itself. Playlist and dataset documents also read the store, so they
+    # are keyed by its version; the whole catalogue's only by the catalogue it is made of (while a
+    # newer catalogue is built in the background, the current one keeps its document).
+    key = tracks_key(playlist, dataset, version if (playlist or dataset) else catalogue.version)
+    etag, packed = catalogue.payloads.get_or_build(
         key, lambda: encoded(_tracks_payload(target, catalogue, playlist, dataset)))
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
     gzipped = "gzip" in request.accept_encodings
-    response = Response(packed if gzipped else body, mimetype="application/json")
+    response = Response(packed if gzipped else gzip.decompress(packed),
+                        mimetype="application/json")
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"
@@ -66,6 +71,19 @@ def tracks():
     # The browser revalidates every time; an unchanged store answers 304 with no body.
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def tracks_key(playlist, dataset, version) -> tuple:
+    return ("tracks", playlist, dataset, version)
+
+
+def prepare_catalogue(catalogue, target) -> None:
+    """Encode the whole-catalogue document of a catalogue built in the background before it serves.
+
+    Otherwise the first request after the swap would wait seconds for it.
+    """
+    catalogue.payloads.put(tracks_key(None, None, catalogue.version),
+                           encoded(_tracks_payload(target, catalogue, None, None)))
 
 
 def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None) -> dict:

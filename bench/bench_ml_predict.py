@@ -27,11 +27,11 @@ def summary(samples) -> dict:
 def main(models_dir: str = os.path.join(ROOT, "models")) -> dict:
     import pandas as pd
 
+    from api.model import ModelHolder
     from ml.data import default_dataset_csv
-    from ml.predictor import get_predictor
 
     started = time.perf_counter()
-    predictor = get_predictor(models_dir)
+    predictor = ModelHolder(models_dir).get()
     load_seconds = time.perf_counter() - started
     row = pd.read_csv(default_dataset_csv(), nrows=1, index_col=0).iloc[0]
     track = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}

@@ -493,7 +493,7 @@ def soak(models: str, work: str) -> int:
          "--control-socket", os.path.join(work, "gunicorn.ctl"), "app:create_app()"],
         cwd=code, env=env, stdout=log, stderr=log, start_new_session=True)
     try:
-        # Workers load TensorFlow and build the catalogue before serving: ~30 s on a busy machine.
+        # Workers build the catalogue and load the genre model before serving.
         wait_until_up(base + "/healthz", seconds=BOOT_WAIT)
         _, _, health = fetch(base + "/healthz")
         if json.loads(health)["model"]["status"] != "ok":

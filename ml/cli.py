@@ -8,11 +8,10 @@ import os
 import click
 from flask.cli import AppGroup
 
+from ml.bundle import DEFAULT_MODELS_DIR
 from ml.data import DEFAULT_DATASET
 
 ml_cli = AppGroup("ml", help="Genre model, clustering and evaluation report.")
-
-DEFAULT_MODELS_DIR = "models"
 
 
 def _stops_cleanly(command):
@@ -83,11 +82,9 @@ def train_command(csv_path, dataset, models_dir, max_epochs, split_kind):
     models_dir = _models_dir(models_dir)
     from ml.train import train_bundle
 
+    # A running app's ModelHolder notices the new meta.json and reloads by itself.
     meta = train_bundle(_labelled_frame(csv_path, dataset), models_dir, config=_config(max_epochs),
                         split_kind=split_kind, dataset=dataset, progress=True)
-    from ml.predictor import forget
-
-    forget(models_dir)
     click.echo(json.dumps({mode: m["fine"] for mode, m in meta["test_metrics"].items()}, indent=1))
 
 
@@ -184,7 +181,7 @@ def train_missing(source, models_dir: str = DEFAULT_MODELS_DIR, dataset: str = D
     """
     from ml.cluster import cluster_catalogue
     from ml.data import collapse_labels, load_labelled_tracks
-    from ml.predictor import GenrePredictor, ModelUnavailable, forget
+    from ml.predictor import GenrePredictor, ModelUnavailable
     from ml.train import train_bundle
 
     built = []
@@ -198,7 +195,6 @@ def train_missing(source, models_dir: str = DEFAULT_MODELS_DIR, dataset: str = D
             echo(f"no labelled tracks for {dataset!r}; skipping training")
             return built
         train_bundle(frame, models_dir, echo=echo, dataset=dataset, progress=progress)
-        forget(models_dir)
         built.append("genre model")
     if not os.path.exists(os.path.join(models_dir, "clusters.json")):
         echo("clusters: missing; clustering the catalogue")

@@ -11,6 +11,8 @@ import click
 import numpy as np
 
 from ml import features as F
+from ml.bundle import (BUNDLE_VERSION, LABEL_ENCODER_FILE, META_FILE, MODEL_FILE,  # noqa: F401
+                       PARITY_TOLERANCE, SCALER_FILE, file_sha256, probe_inputs, read_network)
 from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
 from ml.progress import bar
@@ -19,13 +21,8 @@ from ml.taxonomy import load_taxonomy
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-BUNDLE_VERSION = 1
 # One network serves tracks with and without popularity; the two modes are scored separately.
 MODES = ("with_popularity", "without_popularity")
-MODEL_FILE = "model.keras"
-SCALER_FILE = "scaler.joblib"
-LABEL_ENCODER_FILE = "label_encoder.joblib"
-META_FILE = "meta.json"
 
 
 @dataclass
@@ -224,12 +221,25 @@ def library_versions() -> dict:
             "pandas": pandas.__version__}
 
 
-def file_sha256(path: str) -> str:
-    """Hex sha256 of a file (recorded in meta.json so that a truncated file is refused)."""
-    import hashlib
+def numpy_parity(model, model_path: str, x_val: np.ndarray) -> dict:
+    """How closely the saved file, read as the web workers read it (numpy), reproduces Keras.
 
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    Compared on the validation rows and on the fixed probe rows, whose Keras outputs are kept so
+    that every load can re-check the numpy pass without Keras. A difference above
+    PARITY_TOLERANCE stops training: the workers would serve other answers than the model's.
+    """
+    network = read_network(model_path)
+    difference = 0.0
+    if len(x_val):
+        difference = float(np.max(np.abs(network(x_val) - predict_proba(model, x_val))))
+    if not difference <= PARITY_TOLERANCE:
+        raise RuntimeError(f"the numpy forward pass differs from Keras by {difference:.2e} on the "
+                           f"validation rows (tolerance {PARITY_TOLERANCE:.0e}); "
+                           "bundle not written")
+    probe = probe_inputs(network.n_inputs)
+    return {"rows": "validation", "n_rows": int(len(x_val)), "max_abs_diff": difference,
+            "tolerance": PARITY_TOLERANCE,
+            "probe_proba": np.asarray(model(probe, training=False), dtype=np.float64).tolist()}
 
 
 def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None = None,
@@ -267,6 +277,10 @@ def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None =
     result["model"].save(paths[MODEL_FILE])
     joblib.dump(encoder, paths[SCALER_FILE])
     joblib.dump(label_encoder, paths[LABEL_ENCODER_FILE])
+    parity = numpy_parity(result["model"], paths[MODEL_FILE],
+                          encoder.transform(tracks.iloc[split.val]))
+    echo(f"numpy forward pass vs Keras on {parity['n_rows']:,} validation rows: "
+         f"largest difference {parity['max_abs_diff']:.1e}")
     meta = {
         "bundle_version": BUNDLE_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -292,6 +306,7 @@ def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None =
         "test_metrics": metrics,
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},
         "library_versions": library_versions(),
+        "numpy_parity": parity,
         "files_sha256": {name: file_sha256(path) for name, path in paths.items()},
         "total_seconds": round(time.perf_counter() - started, 1),
     }

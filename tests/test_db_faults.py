@@ -605,7 +605,7 @@ def _drop_label(meta):
 
 def _replace_and_rehash(name, content_of):
     """Replace a file and record its new hash, as a careless copy from another training would."""
-    from ml.train import file_sha256
+    from ml.bundle import file_sha256
 
     def damage(directory):
         path = os.path.join(directory, name)
@@ -628,6 +628,26 @@ def _reordered_scaler(path):
     encoder = joblib.load(path)
     encoder.features = tuple(reversed(encoder.features))
     joblib.dump(encoder, path)
+
+
+def _keras_config(change):
+    """Rewrite config.json inside model.keras (weights untouched), as a foreign model would be."""
+    import zipfile
+
+    def rewrite(path):
+        with zipfile.ZipFile(path) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+        config = json.loads(members["config.json"])
+        change(config["config"]["layers"])
+        members["config.json"] = json.dumps(config).encode()
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+    return rewrite
+
+
+def _first_dense(layers):
+    return next(layer for layer in layers if layer["class_name"] == "Dense")["config"]
 
 
 BUNDLE_DAMAGE = {
@@ -664,9 +684,21 @@ BUNDLE_DAMAGE = {
         "scaler.joblib cannot be loaded",
     ),
     "scaler.joblib of other feature order, hash updated": (
-        _replace_and_rehash("scaler.joblib", _reordered_scaler),
-        "feature order",
-    ),
+        _replace_and_rehash("scaler.joblib", _reordered_scaler), "feature order"),
+    "meta.json without the Keras parity record": (
+        lambda d: _edit_meta(d, lambda m: m.pop("numpy_parity")), "lacks or garbles numpy_parity"),
+    "model.keras with an activation numpy lacks, hash updated": (
+        _replace_and_rehash("model.keras", _keras_config(
+            lambda layers: _first_dense(layers).__setitem__("activation", "mish"))),
+        "unsupported activation 'mish'"),
+    "model.keras with another layer kind, hash updated": (
+        _replace_and_rehash("model.keras", _keras_config(
+            lambda layers: layers.insert(2, {"class_name": "BatchNormalization", "config": {}}))),
+        "unsupported layer BatchNormalization"),
+    "model.keras whose config disagrees with its weights, hash updated": (
+        _replace_and_rehash("model.keras", _keras_config(
+            lambda layers: _first_dense(layers).__setitem__("units", 33))),
+        "the config says"),
 }
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from ml.data import default_dataset_csv, load_labelled_tracks
 from ml.evaluate import majority_baseline, top_k_accuracy
-from ml.predictor import GenrePredictor, ModelUnavailable, forget, get_predictor
-from ml.train import META_FILE, MODEL_FILE, TrainConfig, predict_proba, train_bundle, without_optional
+from ml.bundle import META_FILE, MODEL_FILE, PARITY_TOLERANCE
+from ml.predictor import GenrePredictor, ModelUnavailable
+from ml.train import TrainConfig, predict_proba, train_bundle, without_optional
 
 DATASET_CSV = default_dataset_csv()
 pytestmark = pytest.mark.skipif(DATASET_CSV is None, reason="shared dataset not present")
@@ -75,28 +76,64 @@ def test_bundle_round_trips_to_the_same_predictions(bundle, slice_frame):
         truth, majority_baseline(np.arange(len(GENRES)), len(rows), len(GENRES)), 3)
 
 
+def test_numpy_predictions_equal_keras_on_the_whole_test_split(bundle, slice_frame):
+    """The workers' numpy pass gives the Keras model's probabilities, with and without popularity."""
+    import keras
+
+    from ml.split import SEED, make_split
+    from ml.train import prepare
+
+    models_dir, meta = bundle
+    assert meta["numpy_parity"]["max_abs_diff"] <= PARITY_TOLERANCE
+    assert meta["numpy_parity"]["n_rows"] == meta["rows"]["val"]
+    tracks, *_ = prepare(slice_frame)
+    test_rows = tracks.iloc[make_split(tracks, "artist", seed=SEED).test]
+    assert len(test_rows) == meta["rows"]["test"]
+    predictor = GenrePredictor.load(models_dir)
+    model = keras.models.load_model(os.path.join(models_dir, MODEL_FILE), compile=False)
+    for rows in (test_rows, test_rows.assign(popularity=np.nan)):
+        ours = predictor.predict_proba(rows)
+        theirs = predict_proba(model, predictor.encoder.transform(rows))
+        assert np.max(np.abs(ours - theirs)) <= PARITY_TOLERANCE
+        assert np.array_equal(ours.argmax(axis=1), theirs.argmax(axis=1))
+
+
+def test_loading_the_bundle_never_imports_tensorflow(bundle):
+    """A web worker loads and predicts with numpy and h5py alone."""
+    import subprocess
+    import sys
+
+    models_dir, _ = bundle
+    code = ("import sys; from ml.predictor import GenrePredictor; "
+            f"p = GenrePredictor.load({models_dir!r}); p.predict({{'energy': 0.5}}); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"
+
+
 def predictor_labels(predictor, rows):
     return np.array([predictor.labels.index(label) for label in rows["label"]])
 
 
 def test_predict_ranks_genres_and_families_and_copes_without_popularity(bundle, slice_frame):
     models_dir, _ = bundle
-    forget()
+    predictor = GenrePredictor.load(models_dir)
     track = slice_frame.iloc[0][["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
                                  "instrumentalness", "liveness", "valence", "tempo", "time_signature", "duration_ms",
                                  "explicit", "popularity"]].to_dict()
-    result = get_predictor(models_dir).predict(track, top_k=3)
-    assert get_predictor(models_dir) is get_predictor(models_dir)
+    result = predictor.predict(track, top_k=3)
     assert len(result["genres"]) == 3 and result["absent"] == [] and result["imputed"] == []
     probabilities = [g["probability"] for g in result["genres"]]
     assert probabilities == sorted(probabilities, reverse=True)
     assert result["families"][0]["probability"] >= probabilities[0]
     track.pop("popularity")
     track["time_signature"] = None
-    result = get_predictor(models_dir).predict(track)
+    result = predictor.predict(track)
     assert result["absent"] == ["popularity"]
     assert result["imputed"] == ["time_signature"]
-    assert abs(sum(g["probability"] for g in get_predictor(models_dir).predict(track, top_k=8)["genres"]) - 1) < 0.01
+    assert abs(sum(g["probability"] for g in predictor.predict(track, top_k=8)["genres"]) - 1) < 0.01
 
 
 def test_truncated_model_file_is_refused(bundle, tmp_path):
