@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 DEMO_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 export DEMO_DATA_DIR
 
-.PHONY: run test lint upgrade setup python-env assets data models bench hardening soak clean
+.PHONY: run test lint upgrade setup python-env assets data models bench wrk hardening soak clean
 
 run: setup data models ## set up, load demo data and train models if missing, serve on 127.0.0.1:5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -65,9 +65,13 @@ models: data ## train the genre model and cluster the catalogue if models/ lacks
 
 # Benchmarks run as modules of the bench package, so they import the project and tests.support
 # from the checkout without editing sys.path.
-bench: setup ## run the benchmarks and record their results under bench/results/
+bench: setup models wrk ## run the benchmarks and record their results under bench/results/
 	@for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$script"; \
 		$(BIN)/python -m bench.$$name || exit 1; done
+
+# bench_api.py and bench_serving.py drive the server with wrk (a Debian package).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
 hardening: setup models ## the hardening campaigns at full size: faults and kills, API fuzz, hostile files, soak
 	@for name in faults fuzz hostile soak; do echo "== bench/bench_$$name.py"; $(BIN)/python -m bench.bench_$$name || exit 1; done
