@@ -163,7 +163,7 @@ def test_hist_gradient_boosting_in_chunks_grows_the_same_model_as_one_fit(real_s
             pass
 
     chunked, _ = gradient_boosting_baseline(raw[train], y[train], raw[val], y[val], max_iter=45,
-                                            progress=Count())
+                                            progress=Count(), chunk=10)
     whole = HistGradientBoostingClassifier(
         learning_rate=0.05, l2_regularization=1.0, max_iter=45, early_stopping=True,
         validation_fraction=None, n_iter_no_change=20, random_state=0)
