@@ -20,7 +20,7 @@ FUZZY_MIN = 62.0
 STRONG = 85.0
 # Candidates the trigram stage hands to rapidfuzz: enough that the intended track survives a
 # typo in a common word, few enough that scoring them stays well under a millisecond.
-CANDIDATES = 250
+CANDIDATES = 120
 # An artist-only query lists the artist's most popular tracks, not all of them.
 PER_ARTIST = 60
 
