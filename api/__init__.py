@@ -6,6 +6,7 @@ from flask import Blueprint
 from api import errors
 from api.catalogue import CatalogueCache
 from api.model import ModelHolder
+from api.search import SearchCache
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -16,6 +17,7 @@ def init_app(app) -> None:
 
     app.extensions["catalogue"] = CatalogueCache(prepare=routes.prepare_catalogue)
     app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])
+    app.extensions["search"] = SearchCache()
     errors.register(app)
     app.register_blueprint(bp)
     app.add_url_rule("/healthz", "healthz", routes.healthz)
@@ -34,6 +36,9 @@ def warm_up(app) -> None:
     with app.test_request_context("/api/tracks", headers={"Accept-Encoding": "gzip"}):
         try:
             app.full_dispatch_request()
+            from api.routes import search_index
+
+            search_index()  # the search index: seconds to build, so before the first request
             datasets = [d["name"] for d in store.get_store().list_datasets()]
         except StoreUnavailable as exc:
             app.logger.warning("warm-up: store unavailable: %s", exc)

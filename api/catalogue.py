@@ -1,4 +1,4 @@
-"""An in-memory index of the stored tracks: text look-up, genres, families, clusters, neighbours."""
+"""An in-memory index of the stored tracks: genres, families, clusters, neighbours."""
 from __future__ import annotations
 
 import collections
@@ -93,7 +93,7 @@ class _NumberColumn:
 
 
 class Catalogue:
-    """Every stored track with its primary genre, family and cluster, plus look-up structures."""
+    """Every stored track with its primary genre, family and cluster, plus a neighbour index."""
 
     def __init__(self, frame: pd.DataFrame, labels: dict[str, str], family_of, clusters: dict):
         # scipy's tree (scikit-learn brings scipy) answers a single query without input checks.
@@ -125,17 +125,6 @@ class Catalogue:
             self.frame[name] = pd.Series(values, dtype=object)
             self.columns[name] = values
         self.popularity = self.frame["popularity"].fillna(0).to_numpy()
-        self.title_keys = self.frame["name"].map(text_key)
-        self.artist_keys = self.frame["artists"].map(
-            lambda a: [text_key(x) for x in a.split(";")] if isinstance(a, str) else [])
-        self.by_title: dict[str, list[int]] = {}
-        for row, key in enumerate(self.title_keys):
-            if key:
-                self.by_title.setdefault(key, []).append(row)
-        self.by_artist: dict[str, list[int]] = {}
-        for row, keys in enumerate(self.artist_keys):
-            for key in keys:
-                self.by_artist.setdefault(key, []).append(row)
         # Min-max scaling over the catalogue, as for clustering; rows lacking a feature are left
         # out of the neighbour index rather than guessed.
         values = self.frame[list(SIMILARITY_FEATURES)].to_numpy(dtype=float)
@@ -164,46 +153,6 @@ class Catalogue:
     def brief(self, row: int) -> dict:
         columns = self.columns
         return {name: columns[name][row] for name in ("id", "name", "artists", "genre", "family")}
-
-    def find(self, artist: str | None, title: str | None, limit: int = 10) -> list[int]:
-        """Rows matching the text, best first: exact title with the artist, then looser matches.
-
-        Plain string comparison only: user text is never turned into a pattern or a query.
-        """
-        title_key, artist_key = text_key(title), text_key(artist)
-        if not title_key and not artist_key:
-            return []
-        scored: dict[int, float] = {}
-        popularity = self.popularity
-
-        def add(rows, score):
-            for row in rows:
-                bonus = popularity[row] / 1000  # more popular first among equals
-                scored[row] = max(scored.get(row, -1), score + bonus)
-
-        if title_key:
-            exact = self.by_title.get(title_key, [])
-            if artist_key:
-                add([r for r in exact if artist_key in self.artist_keys[r]], 3)
-                add([r for r in exact if any(artist_key in a for a in self.artist_keys[r])], 2.5)
-            else:
-                add(exact, 2)
-            if scored:
-                # A hit by exact title: the other candidates are the same title by others and
-                # the same artist's other tracks, found in the indexes without a scan.
-                add(exact, 1)
-                add(self.by_artist.get(artist_key, [])[: limit * 5], 0.5)
-            else:
-                # Nothing exact: look for the text inside titles (one scan of the catalogue).
-                contains = np.flatnonzero(self.title_keys.str.contains(title_key, regex=False).to_numpy())
-                if artist_key:
-                    contains = [r for r in contains if any(artist_key in a for a in self.artist_keys[r])]
-                    add(contains, 1.5)
-                else:
-                    add(contains[: limit * 5], 1)
-        elif artist_key:
-            add(self.by_artist.get(artist_key, []), 1)
-        return sorted(scored, key=lambda r: -scored[r])[:limit]
 
     def vector(self, features: dict) -> np.ndarray | None:
         values = [features.get(f) for f in SIMILARITY_FEATURES]

@@ -79,8 +79,13 @@ SPEC = {
             "summary": "Predict a track's genre from its audio features",
             "description": "Give artist and/or track text, or a track_id: at least one of the "
                            "three is required (none: 400). The track is looked up in the local "
-                           "catalogue (case- and accent-insensitive), then on Spotify when "
-                           "credentials are configured; no match is a 404.",
+                           "catalogue by the same resolver as /api/search (case, accents, "
+                           "punctuation, word order, typos and suffixes such as ' - Remastered' "
+                           "forgiven; the boxes may also hold 'artist title' in one), then on "
+                           "Spotify when credentials are configured. match_quality says how "
+                           "the track matched; a weak best match (fuzzy below 85) is a 404 "
+                           "no_close_match whose message says 'did you mean …'; no match at all "
+                           "is a 404.",
             "parameters": [_query("artist", "artist name", TEXT), _query("track", "track title", TEXT),
                            _query("track_id", "Spotify track id", TRACK_ID),
                            _query("top_k", "how many genres", {"type": "integer", "minimum": 1,
@@ -89,6 +94,30 @@ SPEC = {
                           "400": _error("missing or malformed input"), "404": _error("no match"),
                           "502": _error("upstream API failed"),
                           "503": _error("model missing or database unavailable")}}},
+        "/api/search": {"get": {
+            "summary": "Type-ahead search: catalogue tracks and artists, then Spotify's",
+            "description": "Give q (one box: 'artist title' in either order, or either alone) "
+                           "or artist and/or track (two boxes), not both (400); none: 400. "
+                           "Ranked exact, then prefix, then all words, then fuzzy (rapidfuzz), "
+                           "ties by popularity; case, accents, punctuation, word order, "
+                           "'(feat. …)' and ' - Remastered …' suffixes do not matter. With "
+                           "Spotify credentials its hits (at most 10) follow, source 'spotify'. "
+                           "Nothing matching is a 404.",
+            "parameters": [_query("q", "one box: artist and/or title", TEXT),
+                           _query("artist", "artist name", TEXT),
+                           _query("track", "track title", TEXT),
+                           _query("limit", "at most this many catalogue results",
+                                  {"type": "integer", "minimum": 1, "maximum": 25})],
+            "responses": {"200": _ok("results", {"$ref": "#/components/schemas/Search"}),
+                          "400": _error("missing or malformed input"),
+                          "404": _error("nothing matches"),
+                          "503": _error("database unavailable")}}},
+        "/api/search/examples": {"get": {
+            "summary": "Three popular catalogue tracks (the predictor's placeholder examples)",
+            "responses": {"200": _ok("examples", {
+                "type": "object", "required": ["examples"],
+                "properties": {"examples": {"type": "array", "items": OBJECT}}}),
+                "503": _error("database unavailable")}}},
         "/api/clusters": {"get": {
             "summary": "The saved affinity-propagation clusters",
             "responses": {"200": _ok("clusters", OBJECT), "404": _error("not computed yet")}}},
@@ -114,11 +143,36 @@ SPEC = {
                                   "columns": {"type": "object",
                                               "additionalProperties": {"type": "array"}},
                                   "source": OBJECT, "people": {"type": "array"}}},
+        "SearchResult": {
+            "type": "object", "required": ["id", "name", "artists", "match", "score", "source"],
+            "properties": {"id": {"type": "string"}, "name": {"type": ["string", "null"]},
+                           "artists": {"type": ["string", "null"]},
+                           "genre": {"type": ["string", "null"]},
+                           "popularity": {"type": ["number", "null"]},
+                           "match": {"enum": ["exact", "prefix", "words", "fuzzy", "remote"]},
+                           "score": {"type": ["number", "null"]},
+                           "source": {"enum": ["catalogue", "spotify"]}}},
+        "Search": {"type": "object", "required": ["query", "results", "artists", "remote"],
+                   "properties": {
+                       "query": {"type": "string"},
+                       "results": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/SearchResult"}},
+                       "artists": {"type": "array", "items": OBJECT},
+                       "remote": {"type": "object", "required": ["status", "count"],
+                                  "properties": {"status": {"enum": ["ok", "failed",
+                                                                     "not_configured"]},
+                                                 "count": {"type": "integer"}}}}},
         "Prediction": {"type": "object",
-                       "required": ["match", "candidates", "prediction", "actual", "features",
-                                    "similar", "sources"],
+                       "required": ["match", "match_quality", "candidates", "prediction",
+                                    "actual", "features", "similar", "sources"],
                        "properties": {
                            "match": OBJECT, "candidates": {"type": "array"},
+                           "match_quality": {
+                               "type": "object", "required": ["kind", "score"],
+                               "properties": {
+                                   "kind": {"enum": ["id", "exact", "prefix", "words", "fuzzy",
+                                                     "remote"]},
+                                   "score": {"type": ["number", "null"]}}},
                            "prediction": {"type": "object", "required": ["genres", "families"]},
                            "actual": OBJECT, "features": OBJECT, "similar": {"type": "array"},
                            "sources": OBJECT}},

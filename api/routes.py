@@ -10,11 +10,11 @@ from flask import Response, current_app, jsonify, request
 
 import store
 from api import bp
-from api.catalogue import text_key
 from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import encoded, tracks_document
+from api.search import fold, resolve
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 
@@ -26,6 +26,11 @@ PERSON_COLOURS = ("#1db954", "#509bf5", "#f573a0", "#ffc864", "#af2896", "#ff643
 def _catalogue():
     app = current_app
     return app.extensions["catalogue"].get(store.get_store(), app.config["MODELS_DIR"])
+
+
+def search_index():
+    """The per-process search index, in step with the catalogue (and so with the store)."""
+    return current_app.extensions["search"].get(store.get_store(), _catalogue())
 
 
 def _with_colours(people: list[dict]) -> list[dict]:
@@ -157,7 +162,7 @@ def predict():
     catalogue = _catalogue()
     # Answers from the local catalogue depend only on the query, the catalogue (whose object is
     # replaced when the store changes) and the model, so repeated questions are served from memory.
-    key = (id(predictor), track_id, text_key(artist), text_key(title), top_k)
+    key = (id(predictor), track_id, fold(artist), fold(title), top_k)
     cached = catalogue.answers.get(key)
     if cached is None:
         body, from_catalogue = _prediction(predictor, catalogue, track_id, artist, title, top_k)
@@ -172,15 +177,24 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
     source = "catalogue"
     if track_id:
         row = catalogue.row_of.get(track_id)
-        rows = [] if row is None else [row]
+        found = [] if row is None else [row]
+        quality, alternatives, near = {"kind": "id", "score": 100.0}, [], []
     else:
-        rows = catalogue.find(artist, title)
-    if rows:
-        match = catalogue.record(rows[0])
-        candidates = [catalogue.brief(r) for r in rows[1:]]
+        # The same resolver as /api/search: typos, accents, word order and suffixes forgiven.
+        index = search_index()
+        resolution = resolve(index, artist, title)
+        rows = [catalogue.row_of.get(index.ids[h.row]) for h in resolution.hits]
+        found = [rows[0]] if resolution.best is not None and rows[0] is not None else []
+        near = [index.brief(h) for h in resolution.hits]
+        quality = {"kind": near[0]["match"], "score": near[0]["score"]} if found else None
+        alternatives = near[1:]
+    if found:
+        match = catalogue.record(found[0])
+        candidates = alternatives
     else:
-        hits = _spotify_lookup(track_id, artist, title)
+        hits = _spotify_lookup(track_id, artist, title, near)
         match, candidates, source = hits[0], [_brief(h) for h in hits[1:]], "spotify"
+        quality = {"kind": "remote", "score": None}
     features = {f: match[f] for f in (*AUDIO_FEATURES, "popularity", "duration_ms")
                 if match.get(f) is not None}
     if not any(f in features for f in AUDIO_FEATURES):
@@ -188,7 +202,8 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
                        "(neither Spotify nor ReccoBeats has them)")
     genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
     body = dict(
-        match=match, candidates=candidates, prediction=predictor.predict(features, top_k=top_k),
+        match=match, match_quality=quality, candidates=candidates,
+        prediction=predictor.predict(features, top_k=top_k),
         actual={"labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
                 "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"})},
         features=features,
@@ -205,24 +220,51 @@ def _brief(record: dict) -> dict:
             "artists": ";".join(artists) if isinstance(artists, list) else artists}
 
 
-def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None) -> list[dict]:
+def _did_you_mean(near: list[dict]) -> str:
+    names = [f"\u201c{n['name']}\u201d by {', '.join(n['artists'].split(';'))}" for n in near[:3]]
+    return f" Did you mean {' or '.join(names)}?" if names else ""
+
+
+def _no_match(what: str, near: list[dict], where: str):
+    """404 for text nothing matches: "did you mean …" with the near misses, when there are any."""
+    if near:
+        return APIError(404, "no_close_match",
+                        f"no track matches {what!r} closely {where}.{_did_you_mean(near)}")
+    return not_found(f"no track matching {what!r} {where}")
+
+
+def _spotify_configured() -> bool:
+    config = current_app.config
+    return bool(config.get("SPOTIFY_CLIENT_ID") and config.get("SPOTIFY_CLIENT_SECRET"))
+
+
+def _live_settings():
+    from web.settings import live_settings
+
+    try:
+        # A person is waiting: one retry and a short rate-limit budget, as the app, not a user.
+        return live_settings(current_app.config, current_app.instance_path, retries=1,
+                             max_wait=5.0, user_auth=False)
+    except ValueError as exc:  # e.g. ETL_HTTP_TIMEOUT=10s
+        current_app.logger.error("live ETL settings: %s", exc)
+        raise APIError(503, "spotify_misconfigured",
+                       "The Spotify look-up is misconfigured on the server.") from None
+
+
+def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None,
+                    near: list[dict] = ()) -> list[dict]:
     """Tracks from Spotify search (features through the ETL providers), or a 404/502 APIError."""
     from etl.auth import MissingCredentials
     from etl.calls import ApiError
     from etl.lookup import TrackLookup
-    from web.settings import live_settings
 
     what = track_id or " – ".join(x for x in (artist, title) if x)
-    config = current_app.config
-    if not (config.get("SPOTIFY_CLIENT_ID") and config.get("SPOTIFY_CLIENT_SECRET")):
-        raise not_found(f"no track matching {what!r} in the local catalogue (set SPOTIFY_CLIENT_ID "
-                        "and SPOTIFY_CLIENT_SECRET to search Spotify too)")
+    if not _spotify_configured():
+        raise _no_match(what, near, "in the local catalogue (set SPOTIFY_CLIENT_ID and "
+                        "SPOTIFY_CLIENT_SECRET to search Spotify too)")
     try:
-        # A person is waiting: one retry and a short rate-limit budget, as the app, not a user.
-        settings = live_settings(config, current_app.instance_path, retries=1, max_wait=5.0,
-                                 user_auth=False)
-        lookup = TrackLookup(store.get_store(), settings)
-    except ValueError as exc:  # e.g. ETL_HTTP_TIMEOUT=10s, unknown provider
+        lookup = TrackLookup(store.get_store(), _live_settings())
+    except ValueError as exc:  # an unknown provider name
         current_app.logger.error("live ETL settings: %s", exc)
         raise APIError(503, "spotify_misconfigured",
                        "The Spotify look-up is misconfigured on the server.") from None
@@ -239,8 +281,81 @@ def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None)
         current_app.logger.warning("Spotify look-up failed: %s", exc)
         raise APIError(502, "upstream_failed", f"Spotify could not be searched: {exc}") from None
     if not hits:
-        raise not_found(f"no track matching {what!r} in the local catalogue or on Spotify")
+        raise _no_match(what, near, "in the local catalogue or on Spotify")
     return hits
+
+
+@bp.get("/search")
+def search():
+    """Type-ahead: catalogue tracks (and artists) for one box or two, then Spotify's, if set up."""
+    query = text_param("q")
+    artist = text_param("artist")
+    title = text_param("track")
+    limit = int_param("limit", 10, 1, 25)
+    if query and (artist or title):
+        raise bad_request("give either 'q' or 'artist'/'track', not both")
+    if not (query or artist or title):
+        raise bad_request("give 'q', or an artist and/or a track")
+    index = search_index()
+    if query:
+        hits = index.search(q=query, limit=limit)
+    else:
+        hits = index.search(artist=artist, track=title, limit=limit)
+    text = query or " ".join(x for x in (artist, title) if x)
+    results = [index.brief(h) for h in hits]
+    remote = {"status": "not_configured", "count": 0}
+    if _spotify_configured():
+        remote_hits, remote = _spotify_search(query, artist, title, min(limit, 10))
+        known = {r["id"] for r in results}
+        # After the local ones: a click on one fetches its features (predict by track_id).
+        results += [r for r in remote_hits if r["id"] not in known]
+    if not results:
+        raise not_found(f"nothing in the catalogue matches {text!r}")
+    return jsonify(query=text, results=results,
+                   artists=index.artists_matching(hits, fold(text)), remote=remote)
+
+
+def _spotify_search(query, artist, title, limit: int) -> tuple[list[dict], dict]:
+    """Spotify's search hits as suggestions (no features fetched, nothing stored), and a status.
+
+    A failing Spotify leaves the local suggestions standing: the status says what happened.
+    """
+    from etl.auth import MissingCredentials
+    from etl.calls import ApiError
+    from etl.clients import Clients
+    from etl.spotify import safe_track_record
+
+    words = query or " ".join(
+        part for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
+        if part)
+    try:
+        found = Clients(_live_settings()).spotify.search_tracks(words, limit)
+    except MissingCredentials as exc:
+        return [], {"status": "not_configured", "count": 0, "message": str(exc)}
+    except ApiError as exc:
+        current_app.logger.warning("Spotify search failed: %s", exc)
+        return [], {"status": "failed", "count": 0, "message": "Spotify could not be searched."}
+    records = [r for r in map(safe_track_record, found) if r]
+    hits = [{**_brief(r), "genre": None, "popularity": r.get("popularity"), "match": "remote",
+             "score": None, "source": "spotify"} for r in records]
+    return hits, {"status": "ok", "count": len(hits)}
+
+
+@bp.get("/search/examples")
+def search_examples():
+    """A few popular catalogue tracks, for the predictor's placeholder and first suggestions."""
+    count = 3
+    index = search_index()
+    if not len(index):
+        return jsonify(examples=[])
+    import numpy as np
+
+    # Drawn from the 200 most popular, so every example is a track people know and is there.
+    top = np.argsort(-index.popularity, kind="stable")[:200]
+    picked = np.random.default_rng().choice(top, size=min(count, len(top)), replace=False)
+    return jsonify(examples=[
+        {"id": index.ids[r], "name": index.names[r], "artist": index.artists[r].split(";")[0],
+         "artists": index.artists[r], "genre": index.genres[r]} for r in picked.tolist()])
 
 
 @bp.get("/clusters")

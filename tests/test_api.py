@@ -192,7 +192,10 @@ def test_predict_is_accent_insensitive_and_lists_candidates(client):
     assert by_id["match"]["id"] == GEN_HOSHINO_COMEDY
     # "Beyoncé" typed without the accent and in capitals still finds her tracks.
     body = client.get("/api/predict?artist=BEYONCE").get_json()
-    assert "Beyoncé" in body["match"]["artists"] and len(body["candidates"]) == 2
+    assert "Beyoncé" in body["match"]["artists"] and body["match_quality"]["kind"] == "exact"
+    # Her other tracks come first among the alternatives, each saying how it matched.
+    assert [c["match"] for c in body["candidates"][:2]] == ["exact", "exact"]
+    assert all("Beyoncé" in c["artists"] for c in body["candidates"][:2])
 
 
 def test_predict_same_result_as_the_predictor(app, client, trained_models_dir):

@@ -1,0 +1,411 @@
+"""Typo-tolerant track search: the index, its per-process cache, and the resolver predict uses."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+# How a result matched, best first; the tier decides the order before the score does.
+KINDS = ("exact", "prefix", "words", "fuzzy")
+# Below this a fuzzy candidate is noise ("qzxqzx vlorp" scores about 40 against anything).
+FUZZY_MIN = 62.0
+# predict takes a fuzzy best match at or above this score; below it answers "did you mean".
+STRONG = 85.0
+# Candidates the trigram stage hands to rapidfuzz: enough that the intended track survives a
+# typo in a common word, few enough that scoring them stays well under a millisecond.
+CANDIDATES = 120
+# An artist-only query lists the artist's most popular tracks, not all of them.
+PER_ARTIST = 60
+
+_NOT_WORD = re.compile(r"[\W_]+")  # any script's letters and digits are kept
+_BRACKETS = re.compile(r"\s*[\(\[\{][^\)\]\}]*[\)\]\}]")
+_DASH_SUFFIX = re.compile(r"\s+[-\u2013\u2014]\s+.*$")
+_FEATURING = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+.*$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1 << 18)  # names repeat: artists, album versions of one title
+def fold(text) -> str:
+    """Case-, accent- and punctuation-free form: 'Beyoncé & JAY-Z' → 'beyonce jay z'."""
+    if not isinstance(text, str):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", plain).strip()
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def core_title(title) -> str:
+    """A title without what people leave off: '(feat. …)', '[Live]', ' - Remastered 2011'."""
+    if not isinstance(title, str):
+        return ""
+    bare = _FEATURING.sub("", _DASH_SUFFIX.sub("", _BRACKETS.sub("", title)))
+    return fold(bare) or fold(title)
+
+
+def _grams(text: str, open_end: bool = False) -> set[str]:
+    """Word trigrams with a space on each side; open_end leaves the last word's end unpadded,
+    so that a half-typed word still matches the words it begins."""
+    words = text.split()
+    found: set[str] = set()
+    for i, word in enumerate(words):
+        padded = f" {word}" if open_end and i == len(words) - 1 else f" {word} "
+        found.update(padded[j : j + 3] for j in range(len(padded) - 2))
+    return found
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: an index row, how it matched and its similarity (0–100)."""
+
+    row: int
+    kind: str
+    score: float
+
+
+class SearchIndex:
+    """The searchable text of every stored track, with a trigram index for candidate look-up."""
+
+    def __init__(self, ids, names, artists, genres, popularity):
+        self.ids = list(ids)
+        self.names = list(names)
+        self.artists = [a if isinstance(a, str) else "" for a in artists]
+        self.genres = list(genres)
+        self.popularity = np.nan_to_num(np.asarray(popularity, dtype=float))
+        n = len(self.ids)
+        self.full = [fold(t) for t in self.names]
+        self.core = [core_title(t) for t in self.names]
+        self.artist_keys = [[k for k in map(fold, a.split(";")) if k] for a in self.artists]
+        self.by_title: dict[str, list[int]] = {}
+        self.by_artist: dict[str, list[int]] = {}
+        # Most popular first, so that every list below is already in tie-break order.
+        order = np.argsort(-self.popularity, kind="stable")
+        for row in order.tolist():
+            for key in {self.full[row], self.core[row]}:
+                if key:
+                    self.by_title.setdefault(key, []).append(row)
+            for key in self.artist_keys[row]:
+                self.by_artist.setdefault(key, []).append(row)
+        # The trigram index as one sorted array of rows per gram (compressed sparse rows): far
+        # smaller than a dict of Python lists, which matters at a million tracks.
+        gram_ids: dict[str, int] = {}
+        of_word: dict[str, frozenset[int]] = {}  # words repeat far more than tracks do
+        gram_of, row_of = array("i"), array("i")
+        lengths = np.zeros(n)
+        for row in range(n):
+            words = set(self.core[row].split()) | set(self.full[row].split())
+            for key in self.artist_keys[row]:
+                words.update(key.split())
+            mine: set[int] = set()
+            for word in words:
+                known = of_word.get(word)
+                if known is None:
+                    known = of_word[word] = frozenset(
+                        gram_ids.setdefault(g, len(gram_ids)) for g in _grams(word)
+                    )
+                mine |= known
+            gram_of.extend(mine)
+            row_of.extend([row] * len(mine))
+            lengths[row] = len(mine)
+        self.gram_ids = gram_ids
+        grams = np.frombuffer(gram_of, dtype=np.int32) if gram_of else np.zeros(0, np.int32)
+        rows = np.frombuffer(row_of, dtype=np.int32) if row_of else np.zeros(0, np.int32)
+        by_gram = np.argsort(grams, kind="stable")
+        self.postings = rows[by_gram]
+        counts = np.bincount(grams, minlength=len(gram_ids))
+        self.offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        # Rare grams say more than common ones; long texts share more grams by chance.
+        self.weight = np.log((n + 1) / (counts + 1)) + 0.05
+        self.norm = 1.0 / np.sqrt(np.maximum(lengths, 1.0))
+        # A millionth of a point per popularity unit: breaks ties between equal overlaps only.
+        self.bias = self.popularity * 1e-6
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def brief(self, hit: Hit) -> dict:
+        row = hit.row
+        return {
+            "id": self.ids[row],
+            "name": self.names[row],
+            "artists": self.artists[row],
+            "genre": self.genres[row],
+            "popularity": float(self.popularity[row]),
+            "match": hit.kind,
+            "score": round(hit.score, 1),
+            "source": "catalogue",
+        }
+
+    # -- candidates ----------------------------------------------------------------------------
+
+    def _trigram_candidates(self, text: str) -> list[int]:
+        known = [self.gram_ids[g] for g in _grams(text, open_end=True) if g in self.gram_ids]
+        if not known or not len(self):
+            return []
+        known_ids = np.asarray(known)
+        starts, ends = self.offsets[known_ids], self.offsets[known_ids + 1]
+        # Grams found in a tenth of the catalogue or more ('the', ' lo') cost the most to count
+        # and say the least: they are left out while rarer grams remain to rank by.
+        rare = (ends - starts) <= max(len(self) // 10, 1000)
+        if rare.sum() >= 3:
+            known_ids, starts, ends = known_ids[rare], starts[rare], ends[rare]
+        rows = np.concatenate([self.postings[s:e] for s, e in zip(starts, ends)])
+        weights = np.repeat(self.weight[known_ids], ends - starts)
+        overlap = np.bincount(rows, weights=weights, minlength=len(self))
+        hit = np.flatnonzero(overlap)
+        scores = overlap[hit] * self.norm[hit] + self.bias[hit]
+        if len(hit) > CANDIDATES:
+            hit = hit[np.argpartition(-scores, CANDIDATES - 1)[:CANDIDATES]]
+        return hit.tolist()
+
+    def _exact_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
+        """Rows found by whole-key look-ups, which the trigram stage could miss among
+        thousands of equally good overlaps (every track called 'Intro')."""
+        found: list[int] = []
+        if artist or title:  # two boxes
+            if title:
+                for key in {fold(title), core_title(title)}:
+                    rows = self.by_title.get(key, [])
+                    found += [r for r in rows if not artist or artist in self.artist_keys[r]]
+            elif artist:
+                found += self.by_artist.get(artist, [])[:PER_ARTIST]
+            return found
+        text = " ".join(words)
+        found += self.by_title.get(text, [])[:PER_ARTIST]
+        found += self.by_artist.get(text, [])[:PER_ARTIST]
+        # "artist title" or "title artist" in one box: try every split of the words.
+        for i in range(1, len(words)):
+            left, right = " ".join(words[:i]), " ".join(words[i:])
+            for who, what in ((left, right), (right, left)):
+                if who in self.by_artist:
+                    found += [r for r in self.by_title.get(what, []) if who in self.artist_keys[r]]
+        return found
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def search(self, q=None, artist=None, track=None, limit: int = 10) -> list[Hit]:
+        """Tracks matching one box (q: 'artist title' in either order, or either alone) or two
+        (artist, track), best first: by kind (exact, prefix, words, fuzzy), then score, then
+        popularity; one result per distinct title and artists."""
+        if q is not None:
+            query, artist_key, title_key = fold(q), "", ""
+            title_core = core_title(q)
+        else:
+            artist_key, title_key = fold(artist), fold(track)
+            title_core = core_title(track)
+            query = f"{artist_key} {title_key}".strip()
+        if not query:
+            return []
+        words = query.split()
+        exact = self._exact_candidates(words, artist_key, title_key)
+        rows = list(dict.fromkeys(exact + self._trigram_candidates(query)))
+        if not rows:
+            return []
+        if q is not None:
+            hits = self._score_one_box(rows, query, title_core, set(exact))
+        else:
+            hits = self._score_two_boxes(rows, artist_key, title_key, title_core)
+        rank = {kind: i for i, kind in enumerate(KINDS)}
+        popularity = self.popularity
+        # Scores are compared in whole points: closer than that is a tie, and popularity decides.
+        hits.sort(key=lambda h: (rank[h.kind], -round(h.score), -popularity[h.row]))
+        seen, unique = set(), []
+        for hit in hits:
+            key = (self.core[hit.row], tuple(self.artist_keys[hit.row]))
+            if key not in seen:
+                seen.add(key)
+                unique.append(hit)
+                if len(unique) == limit:
+                    break
+        return unique
+
+    def _score_one_box(self, rows, query: str, query_core: str, exact: set[int]) -> list[Hit]:
+        full = [self.full[r] for r in rows]
+        core = [self.core[r] for r in rows]
+        artists = [self.artist_keys[r] for r in rows]
+        everyone = [" ".join(a) for a in artists]
+        primary = [a[0] if a else "" for a in artists]
+        both = [f"{p} {c}" for p, c in zip(primary, core)]
+        all_core = [f"{e} {c}" for e, c in zip(everyone, core)]
+
+        def scores(text, choices, scorer):
+            return process.cdist([text], choices, scorer=scorer, workers=1)[0]
+
+        # 100 when one word set holds the other (either way): a cheap filter before the
+        # "words" kind's own check that every query word is among the track's.
+        subset = scores(query, [f"{a} {f}" for a, f in zip(all_core, full)], fuzz.token_set_ratio)
+        similarity = np.max(
+            [
+                scores(query_core, core, fuzz.ratio),
+                scores(query, full, fuzz.ratio),
+                scores(query, primary, fuzz.ratio),
+                scores(query, both, fuzz.token_sort_ratio),
+                scores(query, all_core, fuzz.token_sort_ratio),
+                # Some of the words, typed well (a partial artist, a title fragment).
+                subset * 0.8,
+            ],
+            axis=0,
+        )
+        words = query.split()
+        head, last = set(words[:-1]), words[-1]
+        hits = []
+        for i, row in enumerate(rows):
+            score = float(similarity[i])
+            # The look-ups found it by a whole key (title, artist, artist + title either way).
+            if row in exact or query == full[i] or query == core[i]:
+                hits.append(Hit(row, "exact", 100.0))
+            elif len(query) >= 2 and (
+                full[i].startswith(query)
+                or both[i].startswith(query)
+                or everyone[i].startswith(query)
+                or f"{everyone[i]} {full[i]}".startswith(query)
+            ):
+                hits.append(Hit(row, "prefix", score))
+            elif subset[i] >= 50 and _words_in(head, last, f"{all_core[i]} {full[i]}"):
+                hits.append(Hit(row, "words", score))
+            elif score >= FUZZY_MIN:
+                hits.append(Hit(row, "fuzzy", score))
+        return hits
+
+    def _score_two_boxes(self, rows, artist: str, title: str, title_core: str) -> list[Hit]:
+        full = [self.full[r] for r in rows]
+        core = [self.core[r] for r in rows]
+        artists = [self.artist_keys[r] for r in rows]
+        everyone = [" ".join(a) for a in artists]
+        primary = [a[0] if a else "" for a in artists]
+
+        def scores(text, choices, scorer):
+            return process.cdist([text], choices, scorer=scorer, workers=1)[0]
+
+        if artist:
+            artist_score = np.maximum(
+                scores(artist, primary, fuzz.ratio), scores(artist, everyone, fuzz.token_set_ratio)
+            )
+        if title:
+            title_score = np.maximum(
+                scores(title_core, core, fuzz.ratio), scores(title, full, fuzz.ratio)
+            )
+        if artist and title:
+            similarity = 0.35 * artist_score + 0.65 * title_score
+        else:
+            similarity = artist_score if artist else title_score
+        hits = []
+        for i, row in enumerate(rows):
+            names = artists[i]
+            artist_words = set(everyone[i].split())
+            title_words = set(full[i].split()) | set(core[i].split())
+            artist_exact = not artist or artist in names or artist == everyone[i]
+            title_exact = not title or title in (full[i], core[i]) or title_core == core[i]
+            if artist_exact and title_exact:
+                hits.append(Hit(row, "exact", 100.0))
+                continue
+            artist_prefix = not artist or any(a.startswith(artist) for a in names)
+            title_prefix = not title or full[i].startswith(title) or core[i].startswith(title)
+            if len(artist) + len(title) >= 2 and artist_prefix and title_prefix:
+                hits.append(Hit(row, "prefix", float(similarity[i])))
+                continue
+            title_words_typed = title.split()
+            if set(artist.split()) <= artist_words and (
+                not title_words_typed
+                or _words_in(
+                    set(title_words_typed[:-1]), title_words_typed[-1], " ".join(title_words)
+                )
+            ):
+                hits.append(Hit(row, "words", float(similarity[i])))
+            elif similarity[i] >= FUZZY_MIN:
+                hits.append(Hit(row, "fuzzy", float(similarity[i])))
+        return hits
+
+    def artists_matching(self, hits: list[Hit], query: str, limit: int = 5) -> list[dict]:
+        """Artists among the hits whose name is close to the query, with their track counts."""
+        found: dict[str, dict] = {}
+        for hit in hits:
+            names = self.artists[hit.row].split(";")
+            for name, key in zip(names, self.artist_keys[hit.row]):
+                score = fuzz.ratio(query, key)
+                if key.startswith(query) or score >= STRONG:
+                    kind = (
+                        "exact" if key == query else "prefix" if key.startswith(query) else "fuzzy"
+                    )
+                    if key not in found:
+                        found[key] = {
+                            "name": name,
+                            "tracks": len(self.by_artist.get(key, [])),
+                            "match": kind,
+                            "score": round(max(score, 0.0), 1),
+                        }
+        ranked = sorted(found.values(), key=lambda a: (KINDS.index(a["match"]), -a["tracks"]))
+        return ranked[:limit]
+
+
+def _words_in(head: set[str], last: str, text: str) -> bool:
+    """Every word is one of text's; the last may be the start of one (it is still being typed)."""
+    mine = set(text.split())
+    return head <= mine and any(w.startswith(last) for w in mine)
+
+
+def build_index(catalogue) -> SearchIndex:
+    """The index of a Catalogue, read from its plain columns (the store's read API filled them)."""
+    columns = catalogue.columns if len(catalogue) else {}
+    return SearchIndex(
+        columns.get("id", []),
+        columns.get("name", []),
+        columns.get("artists", []),
+        columns.get("genre", []),
+        [p if p is not None else 0 for p in columns.get("popularity", [])],
+    )
+
+
+class SearchCache:
+    """One SearchIndex per process, rebuilt when the catalogue or the store's data version
+    changes (the catalogue itself follows the data version, so this never serves stale text)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._index: SearchIndex | None = None
+        self._key = None
+
+    def get(self, track_store, catalogue) -> SearchIndex:
+        key = (id(catalogue), len(catalogue), track_store.data_version())
+        if self._index is not None and key == self._key:
+            return self._index
+        with self._lock:
+            if self._index is None or key != self._key:
+                self._index = build_index(catalogue)
+                self._key = key
+            return self._index
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What predict's text resolves to: the chosen hit (None when weak or absent) and the rest."""
+
+    best: Hit | None
+    hits: list[Hit]
+
+    @property
+    def weak(self) -> bool:
+        return self.best is None and bool(self.hits)
+
+
+def resolve(index: SearchIndex, artist: str | None, title: str | None, limit: int = 6):
+    """The track predict should use for the text, or None with the near misses when no match
+    is good enough: exact, prefix and word matches always are, fuzzy ones from STRONG up."""
+    hits = index.search(artist=artist, track=title, limit=limit)
+    if not _good(hits) and artist and title:
+        # The boxes may hold 'artist title' in one of them, or the two swapped: read them as
+        # one box and keep whichever reading matched better.
+        joined = index.search(q=f"{artist} {title}", limit=limit)
+        if _good(joined) or (joined and (not hits or joined[0].score > hits[0].score)):
+            hits = joined
+    return Resolution(hits[0] if _good(hits) else None, hits)
+
+
+def _good(hits: list[Hit]) -> bool:
+    return bool(hits) and (hits[0].kind != "fuzzy" or hits[0].score >= STRONG)
