@@ -6,7 +6,6 @@ from flask import Blueprint
 from api import errors
 from api.catalogue import CatalogueCache
 from api.model import ModelHolder
-from api.search import SearchCache
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,7 +16,6 @@ def init_app(app) -> None:
 
     app.extensions["catalogue"] = CatalogueCache(prepare=routes.prepare_catalogue)
     app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])
-    app.extensions["search"] = SearchCache()
     errors.register(app)
     app.register_blueprint(bp)
     app.add_url_rule("/healthz", "healthz", routes.healthz)

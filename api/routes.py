@@ -14,7 +14,7 @@ from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import encoded, tracks_document
-from api.search import fold, resolve
+from api.search import fold, index_for, resolve
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 
@@ -29,8 +29,8 @@ def _catalogue():
 
 
 def search_index():
-    """The per-process search index, in step with the catalogue (and so with the store)."""
-    return current_app.extensions["search"].get(store.get_store(), _catalogue())
+    """The search index of the catalogue now answering (so in step with the store)."""
+    return index_for(_catalogue())
 
 
 def _with_colours(people: list[dict]) -> list[dict]:
@@ -83,12 +83,14 @@ def tracks_key(playlist, dataset, version) -> tuple:
 
 
 def prepare_catalogue(catalogue, target) -> None:
-    """Encode the whole-catalogue document of a catalogue built in the background before it serves.
+    """Encode the whole-catalogue document and build the search index of a catalogue built in the
+    background, before it serves.
 
-    Otherwise the first request after the swap would wait seconds for it.
+    Otherwise the first request after the swap would wait seconds for them.
     """
     catalogue.payloads.put(tracks_key(None, None, catalogue.version),
                            encoded(_tracks_payload(target, catalogue, None, None)))
+    index_for(catalogue)
 
 
 def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None) -> dict:

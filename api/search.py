@@ -1,4 +1,4 @@
-"""Typo-tolerant track search: the index, its per-process cache, and the resolver predict uses."""
+"""Typo-tolerant track search: the index (one per catalogue) and the resolver predict uses."""
 
 from __future__ import annotations
 
@@ -362,24 +362,24 @@ def build_index(catalogue) -> SearchIndex:
     )
 
 
-class SearchCache:
-    """One SearchIndex per process, rebuilt when the catalogue or the store's data version
-    changes (the catalogue itself follows the data version, so this never serves stale text)."""
+_index_lock = threading.Lock()
 
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._index: SearchIndex | None = None
-        self._key = None
 
-    def get(self, track_store, catalogue) -> SearchIndex:
-        key = (id(catalogue), len(catalogue), track_store.data_version())
-        if self._index is not None and key == self._key:
-            return self._index
-        with self._lock:
-            if self._index is None or key != self._key:
-                self._index = build_index(catalogue)
-                self._key = key
-            return self._index
+def index_for(catalogue) -> SearchIndex:
+    """The search index of a catalogue, built once and kept on it.
+
+    A catalogue is replaced (in the background) whenever the store's data version changes, and
+    the app builds the new one's index before swapping it in, so the index always matches the
+    catalogue it is read beside and never holds a request up after the first.
+    """
+    index = getattr(catalogue, "search_index", None)
+    if index is None:
+        with _index_lock:
+            index = getattr(catalogue, "search_index", None)
+            if index is None:
+                index = build_index(catalogue)
+                catalogue.search_index = index
+    return index
 
 
 @dataclass(frozen=True)
