@@ -1,10 +1,15 @@
-"""gunicorn settings for Plotify on a small machine: `gunicorn -c gunicorn.conf.py 'app:create_app()'`."""
+"""gunicorn settings for Plotify on a small machine.
+
+Run: `gunicorn -c gunicorn.conf.py 'app:create_app()'`.
+"""
+
 import multiprocessing
 import os
 
 from web.settings import value
 
-# This file is read before the app is loaded: under gunicorn the app refuses a development SECRET_KEY.
+# This file is read before the app is loaded: under gunicorn the app refuses a development
+# SECRET_KEY.
 os.environ.setdefault("PLOTIFY_PRODUCTION", "1")
 
 bind = value(os.environ, "GUNICORN_BIND")

@@ -1,4 +1,5 @@
 """JSON errors for the API: one shape, {"error": code, "message": text}, with the right status."""
+
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
@@ -35,7 +36,8 @@ def handle_api_error(exc: APIError):
 
 def handle_store_unavailable(exc: StoreUnavailable):
     current_app.logger.warning("store unavailable: %s", exc)
-    # The public sentence names the problem (locked, read-only, unreachable …) without paths or hosts.
+    # The public sentence names the problem (locked, read-only, unreachable …) without paths
+    # or hosts.
     return json_error(503, "store_unavailable", f"{exc.message} Try again later.")
 
 

@@ -1,4 +1,8 @@
-"""The genre model bundle, loaded once per process, reloaded when retrained, retried now and then when missing."""
+"""The genre model bundle: loaded once per process and reloaded when retrained.
+
+Retried now and then when missing.
+"""
+
 from __future__ import annotations
 
 import logging
@@ -56,17 +60,23 @@ class ModelHolder:
             return
         except ModelUnavailable as exc:
             reason = str(exc)
-        except Exception as exc:  # load() converts what it expects; anything else is still a refusal
+        except Exception as exc:  # noqa: BLE001 - load() converts what it expects; anything else is still a refusal
             reason = f"the model bundle cannot be read ({type(exc).__name__})"
         # The folder is logged, not shown: the reason reaches API clients.
-        logging.getLogger(__name__).warning("genre model in %s refused: %s", self.models_dir, reason)
+        logging.getLogger(__name__).warning(
+            "genre model in %s refused: %s", self.models_dir, reason
+        )
         self._predictor, self._loaded_stamp = None, None
-        self._error = (f"The genre model is unavailable: {reason}. Train it with "
-                       "`flask --app app ml train` (or `make run`, which trains what is missing).")
+        self._error = (
+            f"The genre model is unavailable: {reason}. Train it with "
+            "`flask --app app ml train` (or `make run`, which trains what is missing)."
+        )
 
     def status(self) -> dict:
         """For /healthz: loaded or not, and why not (never loads the model itself)."""
         if self._predictor is not None:
             return {"status": "ok", "trained": self._predictor.meta.get("created")}
-        return {"status": "not loaded" if self._error is None else "unavailable",
-                "message": self._error}
+        return {
+            "status": "not loaded" if self._error is None else "unavailable",
+            "message": self._error,
+        }

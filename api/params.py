@@ -1,4 +1,5 @@
 """Validation of query parameters: bounded, printable text and well-formed ids, else a 400."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
-"""Column-oriented track payloads for the scatter plot, cached per data version, gzipped, with ETags."""
+"""Column-oriented scatter-plot track payloads, cached per data version, gzipped, with ETags."""
+
 from __future__ import annotations
 
 import gzip
@@ -13,15 +14,24 @@ from api.catalogue import FEATURES_FOR_PLOT, Catalogue
 TEXT_COLUMNS = ("id", "name", "artists", "genre", "family")
 # Decimals kept per numeric column: three decimals on a 0–1 feature is one pixel on a 1000-pixel
 # axis; more only inflates the catalogue payload (goal ≤ 4 MB gzipped).
-DECIMALS = {"loudness": 2, "tempo": 1, "popularity": 0, "key": 0, "mode": 0, "time_signature": 0,
-            "duration_ms": -3}
+DECIMALS = {
+    "loudness": 2,
+    "tempo": 1,
+    "popularity": 0,
+    "key": 0,
+    "mode": 0,
+    "time_signature": 0,
+    "duration_ms": -3,
+}
 DEFAULT_DECIMALS = 3
 
 
 def _column(series: pd.Series, decimals: int | None = None) -> list:
     """A column as a JSON list with null for missing values, numbers rounded to decimals."""
     if series.dtype.kind in "fiu":
-        values = np.round(series.to_numpy(dtype=float), DEFAULT_DECIMALS if decimals is None else decimals)
+        values = np.round(
+            series.to_numpy(dtype=float), DEFAULT_DECIMALS if decimals is None else decimals
+        )
         missing = np.isnan(values)
         whole = decimals is not None and decimals <= 0
         out = np.where(missing, 0, values).astype(np.int64 if whole else float).tolist()
@@ -29,12 +39,18 @@ def _column(series: pd.Series, decimals: int | None = None) -> list:
             for index in np.flatnonzero(missing):
                 out[index] = None
         return out
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
-            for v in series.tolist()]
+    return [
+        None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in series.tolist()
+    ]
 
 
-def tracks_document(catalogue: Catalogue, ids: list[str], extra: pd.DataFrame | None,
-                    source: dict, keep_order: bool = True) -> dict:
+def tracks_document(
+    catalogue: Catalogue,
+    ids: list[str],
+    extra: pd.DataFrame | None,
+    source: dict,
+    keep_order: bool = True,
+) -> dict:
     """The tracks of ids as parallel arrays; extra adds per-track columns (added_by …).
 
     Without keep_order the rows are sorted by genre, artist and title: the plot does not care,

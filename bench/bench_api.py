@@ -1,10 +1,11 @@
-"""Benchmark: the API under gunicorn with wrk — predict (catalogue hit) against /healthz, and the seed's way.
+"""Benchmark: API under gunicorn with wrk — predict (catalogue hit) vs /healthz, and the seed's way.
 
 Starts gunicorn with the production config on 127.0.0.1 against a temporary store loaded with the
 real demo data and the trained model in models/, drives it with wrk (Debian package) at
 concurrency 8 for a bounded time, and beside it a one-route app that loads the Keras model on every
 request, as the seed did. Also records the catalogue tracks payload size and time.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -19,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 
-from bench.common import DATASET_CSV, ROOT, SHARED_DATA, record
+from bench.common import ROOT, SHARED_DATA, record
 
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONCURRENCY = 8
@@ -50,12 +51,23 @@ def demo_store_env(work: str, models_dir: str, **extra: str) -> dict:
     extra adds or overrides variables (INSTANCE_PATH, a SECRET_KEY …) for both the load and the
     server started with the returned environment.
     """
-    env = dict(os.environ, DATABASE=os.path.join(work, "bench.sqlite3"), MODELS_DIR=models_dir,
-               SECRET_KEY=os.urandom(16).hex(),
-               MONGODB_URI="", TF_CPP_MIN_LOG_LEVEL="3", DEMO_DATA_DIR=SHARED_DATA)
+    env = dict(
+        os.environ,
+        DATABASE=os.path.join(work, "bench.sqlite3"),
+        MODELS_DIR=models_dir,
+        SECRET_KEY=os.urandom(16).hex(),
+        MONGODB_URI="",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        DEMO_DATA_DIR=SHARED_DATA,
+    )
     env.update(extra)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "etl", "demo"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "etl", "demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
@@ -68,38 +80,50 @@ def distinct_paths_script(directory: str, database: str, count: int = 40000) -> 
     script = os.path.join(directory, "distinct.lua")
     with open(script, "w") as handle:
         # Each wrk thread starts at its own offset so that the two never ask the same track.
-        handle.write(f"paths = {{\n{paths}\n}}\ncounter = 0\n"
-                     "setup = function(thread) thread:set('offset', counter) counter = counter + 1 end\n"
-                     "init = function(args) i = offset * 20000 end\n"
-                     "request = function() i = i + 1\n"
-                     "  return wrk.format('GET', paths[(i % #paths) + 1]) end\n")
+        handle.write(
+            f"paths = {{\n{paths}\n}}\ncounter = 0\n"
+            "setup = function(thread) thread:set('offset', counter) counter = counter + 1 end\n"
+            "init = function(args) i = offset * 20000 end\n"
+            "request = function() i = i + 1\n"
+            "  return wrk.format('GET', paths[(i % #paths) + 1]) end\n"
+        )
     return script
 
 
-def wrk(url: str, duration: str = DURATION, connections: int = CONCURRENCY,
-        script: str | None = None) -> dict:
+def wrk(
+    url: str, duration: str = DURATION, connections: int = CONCURRENCY, script: str | None = None
+) -> dict:
     """Run wrk and parse its latency distribution (ms) and throughput."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency", "--timeout", "10s"]
     if script:
         command += ["-s", script]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
-                            timeout=600).stdout
+    output = subprocess.run(
+        command + [url], capture_output=True, text=True, check=True, timeout=600
+    ).stdout
+
     def to_ms(value, unit):
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    percentiles = {f"p{p}": to_ms(v, u) for p, v, u in
-                   re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)}
+
+    percentiles = {
+        f"p{p}": to_ms(v, u)
+        for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+    }
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {**percentiles, "requests": requests,
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+    return {
+        **percentiles,
+        "requests": requests,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
 
 
 def start(command: list[str], env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -122,10 +146,36 @@ def main() -> None:
     port, seed_port = free_port(), free_port()
     base, seed_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{seed_port}"
     log = open(os.path.join(work, "gunicorn.log"), "w")
-    server = start([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
-                    f"127.0.0.1:{port}", "app:create_app()"], env, log)
-    seed = start([python, "-m", "gunicorn", "--bind", f"127.0.0.1:{seed_port}", "--workers", "2",
-                  "--chdir", ROOT, "bench.seed_way_app:app"], env, log)
+    server = start(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        env,
+        log,
+    )
+    seed = start(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{seed_port}",
+            "--workers",
+            "2",
+            "--chdir",
+            ROOT,
+            "bench.seed_way_app:app",
+        ],
+        env,
+        log,
+    )
     try:
         wait_until_up(base + "/healthz")
         wait_until_up(seed_base + "/healthz")
@@ -146,32 +196,55 @@ def main() -> None:
         stop(server)
         stop(seed)
         log.close()
-    results = {"concurrency": CONCURRENCY, "duration": DURATION, "healthz": health,
-               "predict": predict, "predict_distinct_tracks": distinct,
-               "seed_way_predict": seed_way,
-               "predict_p50_over_healthz_p50": predict["p50"] / health["p50"],
-               "distinct_p50_over_healthz_p50": distinct["p50"] / health["p50"],
-               "seed_way_p50_over_predict_p50": seed_way["p50"] / predict["p50"],
-               "catalogue_tracks_gzip_bytes": len(packed),
-               "catalogue_tracks_json_bytes": tracks_count,
-               "catalogue_tracks_seconds_warm": tracks_seconds}
-    record("api", results, [
-        ("/healthz p50 / p99 / req/s",
-         f"{health['p50']:.2f} / {health['p99']:.2f} ms / {health['rps']:.0f}"),
-        ("predict (catalogue hit) p50 / p99 / req/s (goal p50 ≤ 2× healthz, p99 ≤ 25 ms)",
-         f"{predict['p50']:.2f} / {predict['p99']:.2f} ms / {predict['rps']:.0f}"),
-        ("predict p50 ÷ healthz p50", f"{predict['p50'] / health['p50']:.2f}×"),
-        ("predict, a different track every request (no answer cache) p50 / p99 / req/s",
-         f"{distinct['p50']:.2f} / {distinct['p99']:.2f} ms / {distinct['rps']:.0f}"),
-        ("distinct-track predict p50 ÷ healthz p50", f"{distinct['p50'] / health['p50']:.2f}×"),
-        ("seed's way (model loaded per request) p50 / p99 / req/s",
-         f"{seed_way['p50']:.0f} / {seed_way['p99']:.0f} ms / {seed_way['rps']:.1f}"),
-        ("seed's way p50 ÷ predict p50", f"{seed_way['p50'] / predict['p50']:.0f}×"),
-        ("errors (non-2xx) healthz / predict / distinct / seed",
-         f"{health['non_2xx']} / {predict['non_2xx']} / {distinct['non_2xx']} / {seed_way['non_2xx']}"),
-        ("catalogue /api/tracks gzipped (goal ≤ 4 MB)",
-         f"{len(packed) / 1e6:.2f} MB ({tracks_count / 1e6:.1f} MB JSON), {tracks_seconds * 1000:.0f} ms warm"),
-    ])
+    results = {
+        "concurrency": CONCURRENCY,
+        "duration": DURATION,
+        "healthz": health,
+        "predict": predict,
+        "predict_distinct_tracks": distinct,
+        "seed_way_predict": seed_way,
+        "predict_p50_over_healthz_p50": predict["p50"] / health["p50"],
+        "distinct_p50_over_healthz_p50": distinct["p50"] / health["p50"],
+        "seed_way_p50_over_predict_p50": seed_way["p50"] / predict["p50"],
+        "catalogue_tracks_gzip_bytes": len(packed),
+        "catalogue_tracks_json_bytes": tracks_count,
+        "catalogue_tracks_seconds_warm": tracks_seconds,
+    }
+    record(
+        "api",
+        results,
+        [
+            (
+                "/healthz p50 / p99 / req/s",
+                f"{health['p50']:.2f} / {health['p99']:.2f} ms / {health['rps']:.0f}",
+            ),
+            (
+                "predict (catalogue hit) p50 / p99 / req/s (goal p50 ≤ 2× healthz, p99 ≤ 25 ms)",
+                f"{predict['p50']:.2f} / {predict['p99']:.2f} ms / {predict['rps']:.0f}",
+            ),
+            ("predict p50 ÷ healthz p50", f"{predict['p50'] / health['p50']:.2f}×"),
+            (
+                "predict, a different track every request (no answer cache) p50 / p99 / req/s",
+                f"{distinct['p50']:.2f} / {distinct['p99']:.2f} ms / {distinct['rps']:.0f}",
+            ),
+            ("distinct-track predict p50 ÷ healthz p50", f"{distinct['p50'] / health['p50']:.2f}×"),
+            (
+                "seed's way (model loaded per request) p50 / p99 / req/s",
+                f"{seed_way['p50']:.0f} / {seed_way['p99']:.0f} ms / {seed_way['rps']:.1f}",
+            ),
+            ("seed's way p50 ÷ predict p50", f"{seed_way['p50'] / predict['p50']:.0f}×"),
+            (
+                "errors (non-2xx) healthz / predict / distinct / seed",
+                f"{health['non_2xx']} / {predict['non_2xx']} / "
+                f"{distinct['non_2xx']} / {seed_way['non_2xx']}",
+            ),
+            (
+                "catalogue /api/tracks gzipped (goal ≤ 4 MB)",
+                f"{len(packed) / 1e6:.2f} MB ({tracks_count / 1e6:.1f} MB JSON), "
+                f"{tracks_seconds * 1000:.0f} ms warm",
+            ),
+        ],
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,4 +1,5 @@
-"""Benchmark: affinity propagation on all distinct tracks, and dense vs landmark AP on a 10k sample."""
+"""Benchmark: affinity propagation on all distinct tracks; dense vs landmark AP on a 10k sample."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -7,12 +8,11 @@ import platform
 import resource
 import time
 
-from bench.common import ROOT, save_results
+from bench.common import save_results
 
 
 def _case(kind: str, sample: int | None, queue) -> None:
     """Run one clustering in a fresh process so its peak RSS is its own (data loading included)."""
-    import numpy as np
 
     from ml import cluster as C
     from ml import features as F
@@ -25,14 +25,21 @@ def _case(kind: str, sample: int | None, queue) -> None:
     points, _ = F.minmax_matrix(tracks)
     result = C.affinity_propagation(points, method=kind)
     seconds = time.perf_counter() - started
-    queue.put({
-        "method": result.method, "n_tracks": len(tracks), "n_clusters": result.n_clusters,
-        "iterations": result.n_iter, "seconds": round(seconds, 2),
-        "preference": round(result.preference, 3),
-        "genre_purity": round(C.genre_purity(result.labels, tracks["label"]), 4),
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 3),
-        "details": result.details, "labels": result.labels.tolist(), "ids": tracks["id"].tolist(),
-    })
+    queue.put(
+        {
+            "method": result.method,
+            "n_tracks": len(tracks),
+            "n_clusters": result.n_clusters,
+            "iterations": result.n_iter,
+            "seconds": round(seconds, 2),
+            "preference": round(result.preference, 3),
+            "genre_purity": round(C.genre_purity(result.labels, tracks["label"]), 4),
+            "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 3),
+            "details": result.details,
+            "labels": result.labels.tolist(),
+            "ids": tracks["id"].tolist(),
+        }
+    )
 
 
 def run_case(kind: str, sample: int | None) -> dict:
@@ -42,8 +49,12 @@ def run_case(kind: str, sample: int | None) -> dict:
     process.start()
     result = queue.get()
     process.join()
-    print(f"{kind:>8} n={result['n_tracks']:>6}: {result['n_clusters']} clusters in {result['seconds']}s, "
-          f"peak RSS {result['peak_rss_gb']} GB, purity {result['genre_purity']}", flush=True)
+    print(
+        f"{kind:>8} n={result['n_tracks']:>6}: "
+        f"{result['n_clusters']} clusters in {result['seconds']}s, "
+        f"peak RSS {result['peak_rss_gb']} GB, purity {result['genre_purity']}",
+        flush=True,
+    )
     return result
 
 
@@ -66,10 +77,12 @@ def main() -> dict:
     catalogue = {k: v for k, v in full.items() if k not in ("labels", "ids")}
     catalogue["time_ratio_vs_dense_10k"] = round(full["seconds"] / dense["seconds"], 3)
     results = {
-        "benchmark": "ml_cluster", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "benchmark": "ml_cluster",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "goals": {"catalogue_seconds": 120, "catalogue_peak_rss_gb": 4.0, "purity_gap_abs": 0.03},
-        "catalogue": catalogue, "comparison_10k": comparison,
+        "catalogue": catalogue,
+        "comparison_10k": comparison,
         "met": {
             "catalogue_time": catalogue["seconds"] <= 120,
             "catalogue_memory": catalogue["peak_rss_gb"] <= 4.0,
@@ -81,18 +94,34 @@ def main() -> dict:
 
 
 def render(r: dict) -> str:
-    c, d, l, full = r["comparison_10k"], r["comparison_10k"]["dense"], r["comparison_10k"]["landmark"], r["catalogue"]
-    return "\n".join([
-        f"# Affinity propagation benchmark ({r['date']}, {r['machine']['cpus']} CPUs)", "",
-        "| run | tracks | clusters | seconds | peak RSS GB | genre purity |", "|---|---|---|---|---|---|",
-        f"| dense AP (10k sample) | {d['n_tracks']:,} | {d['n_clusters']} | {d['seconds']} | {d['peak_rss_gb']} | {d['genre_purity']} |",
-        f"| landmark AP (same sample) | {l['n_tracks']:,} | {l['n_clusters']} | {l['seconds']} | {l['peak_rss_gb']} | {l['genre_purity']} |",
-        f"| landmark AP (all distinct tracks) | {full['n_tracks']:,} | {full['n_clusters']} | {full['seconds']} | {full['peak_rss_gb']} | {full['genre_purity']} |",
-        "",
-        f"- ARI dense vs landmark (10k): {c['adjusted_rand_index']}; purity gap {c['purity_gap']:+} (goal within ±0.03)",
-        f"- landmark/dense on 10k: time × {c['landmark_time_ratio']}, memory × {c['landmark_memory_ratio']}",
-        f"- whole catalogue / dense 10k time: × {full['time_ratio_vs_dense_10k']} "
-        f"(goal ≤ 120 s: {full['seconds']} s; ≤ 4 GB: {full['peak_rss_gb']} GB)", ""])
+    c, d, lm, full = (
+        r["comparison_10k"],
+        r["comparison_10k"]["dense"],
+        r["comparison_10k"]["landmark"],
+        r["catalogue"],
+    )
+    return "\n".join(
+        [
+            f"# Affinity propagation benchmark ({r['date']}, {r['machine']['cpus']} CPUs)",
+            "",
+            "| run | tracks | clusters | seconds | peak RSS GB | genre purity |",
+            "|---|---|---|---|---|---|",
+            f"| dense AP (10k sample) | {d['n_tracks']:,} | {d['n_clusters']} | {d['seconds']} | "
+            f"{d['peak_rss_gb']} | {d['genre_purity']} |",
+            f"| landmark AP (same sample) | {lm['n_tracks']:,} | {lm['n_clusters']} | "
+            f"{lm['seconds']} | {lm['peak_rss_gb']} | {lm['genre_purity']} |",
+            f"| landmark AP (all distinct tracks) | {full['n_tracks']:,} | {full['n_clusters']} | "
+            f"{full['seconds']} | {full['peak_rss_gb']} | {full['genre_purity']} |",
+            "",
+            f"- ARI dense vs landmark (10k): {c['adjusted_rand_index']}; "
+            f"purity gap {c['purity_gap']:+} (goal within ±0.03)",
+            f"- landmark/dense on 10k: time × {c['landmark_time_ratio']}, "
+            f"memory × {c['landmark_memory_ratio']}",
+            f"- whole catalogue / dense 10k time: × {full['time_ratio_vs_dense_10k']} "
+            f"(goal ≤ 120 s: {full['seconds']} s; ≤ 4 GB: {full['peak_rss_gb']} GB)",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

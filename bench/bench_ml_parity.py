@@ -6,6 +6,7 @@ probabilities (ml/bundle.py, no TensorFlow) with the saved Keras model's, with e
 with popularity absent. Records the largest absolute difference (goal ≤ 1e-5) and the share of
 rows whose top genre differs, beside the time each side takes for the whole split.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ import sys
 import time
 
 import numpy as np
+
 from bench.common import DATASET_CSV, ROOT, record
 
 
@@ -31,14 +33,18 @@ def main() -> None:
     tracks, _, _ = prepare(load_labelled_tracks(DATASET_CSV))
     test = tracks.iloc[make_split(tracks, split_meta["kind"], seed=split_meta["seed"]).test]
     if len(test) != predictor.meta["rows"]["test"]:
-        sys.exit(f"the test split has {len(test)} rows, the bundle says "
-                 f"{predictor.meta['rows']['test']}: models/ was trained on other data")
+        sys.exit(
+            f"the test split has {len(test)} rows, the bundle says "
+            f"{predictor.meta['rows']['test']}: models/ was trained on other data"
+        )
     import keras
 
     model = keras.models.load_model(os.path.join(models, MODEL_FILE), compile=False)
     results = {"test_rows": len(test), "tolerance": PARITY_TOLERANCE}
-    for mode, rows in (("with_popularity", test), ("without_popularity",
-                                                    test.assign(popularity=np.nan))):
+    for mode, rows in (
+        ("with_popularity", test),
+        ("without_popularity", test.assign(popularity=np.nan)),
+    ):
         started = time.perf_counter()
         ours = predictor.predict_proba(rows)
         numpy_seconds = time.perf_counter() - started
@@ -50,18 +56,30 @@ def main() -> None:
             "max_abs_diff": float(np.max(np.abs(ours - theirs))),
             "top1_disagreements": int(np.sum(ours.argmax(axis=1) != theirs.argmax(axis=1))),
             "numpy_seconds_with_encoding": round(numpy_seconds, 3),
-            "keras_seconds": round(keras_seconds, 3)}
+            "keras_seconds": round(keras_seconds, 3),
+        }
     worst = max(results[m]["max_abs_diff"] for m in ("with_popularity", "without_popularity"))
     results["within_tolerance"] = worst <= PARITY_TOLERANCE
-    record("ml_parity", results, [
-        ("test rows (whole split of the trained bundle)", f"{len(test):,}"),
-        *((f"{mode}: largest numpy − Keras probability difference (goal ≤ 1e-5) / top-1 disagreements",
-           f"{results[mode]['max_abs_diff']:.1e} / {results[mode]['top1_disagreements']}")
-          for mode in ("with_popularity", "without_popularity")),
-        ("numpy (with encoding) ÷ Keras seconds, with popularity",
-         f"{results['with_popularity']['numpy_seconds_with_encoding']:.2f} s ÷ "
-         f"{results['with_popularity']['keras_seconds']:.2f} s"),
-    ])
+    record(
+        "ml_parity",
+        results,
+        [
+            ("test rows (whole split of the trained bundle)", f"{len(test):,}"),
+            *(
+                (
+                    f"{mode}: largest numpy − Keras probability difference (goal ≤ 1e-5) / "
+                    "top-1 disagreements",
+                    f"{results[mode]['max_abs_diff']:.1e} / {results[mode]['top1_disagreements']}",
+                )
+                for mode in ("with_popularity", "without_popularity")
+            ),
+            (
+                "numpy (with encoding) ÷ Keras seconds, with popularity",
+                f"{results['with_popularity']['numpy_seconds_with_encoding']:.2f} s ÷ "
+                f"{results['with_popularity']['keras_seconds']:.2f} s",
+            ),
+        ],
+    )
     if not results["within_tolerance"]:
         sys.exit(f"bench_ml_parity: numpy and Keras differ by {worst:.1e}")
 

@@ -1,4 +1,8 @@
-"""Benchmark: one-track predictor latency, bare and behind a Flask route, against a trivial route in the same run."""
+"""Benchmark: one-track predictor latency, bare and behind a Flask route, vs a trivial route.
+
+The trivial route is measured in the same run.
+"""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +24,10 @@ def timings(call, repeats: int = 2000) -> list[float]:
 
 def summary(samples) -> dict:
     ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1e3, 4),
-            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1e3, 4)}
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1e3, 4),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1e3, 4),
+    }
 
 
 def main(models_dir: str = os.path.join(ROOT, "models")) -> dict:
@@ -41,19 +47,33 @@ def main(models_dir: str = os.path.join(ROOT, "models")) -> dict:
     from flask import Flask, jsonify, request
 
     app = Flask("bench")
-    app.add_url_rule("/trivial", "trivial", lambda: jsonify(ok=bool(request.get_json())), methods=["POST"])
-    app.add_url_rule("/predict", "predict", lambda: jsonify(predictor.predict(request.get_json())), methods=["POST"])
+    app.add_url_rule(
+        "/trivial", "trivial", lambda: jsonify(ok=bool(request.get_json())), methods=["POST"]
+    )
+    app.add_url_rule(
+        "/predict",
+        "predict",
+        lambda: jsonify(predictor.predict(request.get_json())),
+        methods=["POST"],
+    )
     client = app.test_client()
     trivial = timings(lambda: client.post("/trivial", json=track))
     routed = timings(lambda: client.post("/predict", json=track))
     with_pop = timings(lambda: predictor.predict(track))
     without_pop = timings(lambda: predictor.predict(no_popularity))
-    results = {"benchmark": "ml_predict", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "load_average": round(os.getloadavg()[0], 2), "bundle_load_seconds": round(load_seconds, 2),
-               "trivial_route": summary(trivial), "predict_route": summary(routed),
-               "predict_with_popularity": summary(with_pop), "predict_without_popularity": summary(without_pop)}
+    results = {
+        "benchmark": "ml_predict",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average": round(os.getloadavg()[0], 2),
+        "bundle_load_seconds": round(load_seconds, 2),
+        "trivial_route": summary(trivial),
+        "predict_route": summary(routed),
+        "predict_with_popularity": summary(with_pop),
+        "predict_without_popularity": summary(without_pop),
+    }
     results["route_p50_ratio_predict_over_trivial"] = round(
-        results["predict_route"]["p50_ms"] / results["trivial_route"]["p50_ms"], 2)
+        results["predict_route"]["p50_ms"] / results["trivial_route"]["p50_ms"], 2
+    )
     out = os.path.join(ROOT, "bench", "results")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "ml_predict.json"), "w", encoding="utf-8") as handle:

@@ -11,6 +11,7 @@ the side's own config), a mixed load, then every worker's RSS and whether Tensor
 memory map; the bench_api figures (wrk: /healthz, cached and distinct-track predict, catalogue
 payload size); and the largest request latency while `flask etl import` stores 10,000 new tracks.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -26,9 +27,16 @@ import urllib.error
 import urllib.request
 
 import pandas as pd
+
+from bench.bench_api import (
+    PREDICT_QUERY,
+    demo_store_env,
+    distinct_paths_script,
+    free_port,
+    stop,
+    wrk,
+)
 from bench.common import DATASET_CSV, ROOT, record
-from bench.bench_api import (PREDICT_QUERY, demo_store_env, distinct_paths_script, free_port, stop,
-                       wrk)
 
 LOAD_SECONDS = 20  # mixed load before the memory is read
 LOAD_THREADS = 6
@@ -55,8 +63,13 @@ def baseline_commit() -> str:
     chosen = os.environ.get("BENCH_BASELINE")
     if chosen:
         return chosen
-    added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--", "ml/bundle.py"],
-                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    added = subprocess.run(
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "ml/bundle.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return f"{added[-1]}~1" if added else "HEAD"
 
 
@@ -69,8 +82,9 @@ def code_of(side: str, work: str, commit: str) -> str:
         shutil.copytree(ROOT, target, ignore=NOT_SERVED)
     else:
         os.makedirs(target)
-        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", commit], cwd=ROOT, capture_output=True, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", target], input=archive, check=True)
     with open(os.path.join(target, "bench_gunicorn.conf.py"), "w") as handle:
         handle.write(WRAPPER.format(ticks=os.sysconf("SC_CLK_TCK")))
@@ -156,9 +170,12 @@ def worker_memory(pid: int) -> dict:
     with open(f"/proc/{pid}/smaps_rollup") as handle:
         rollup = dict(line.split(":", 1) for line in handle if ":" in line)
     kb = lambda fields, name: int(fields[name].split()[0]) / 1024  # noqa: E731
-    return {"rss_mb": round(kb(fields, "VmRSS"), 1), "pss_mb": round(kb(rollup, "Pss"), 1),
-            "private_mb": round(kb(rollup, "Private_Clean") + kb(rollup, "Private_Dirty"), 1),
-            "tensorflow_mappings": tensorflow}
+    return {
+        "rss_mb": round(kb(fields, "VmRSS"), 1),
+        "pss_mb": round(kb(rollup, "Pss"), 1),
+        "private_mb": round(kb(rollup, "Private_Clean") + kb(rollup, "Private_Dirty"), 1),
+        "tensorflow_mappings": tensorflow,
+    }
 
 
 def ready_times(log_path: str) -> dict[int, float]:
@@ -171,17 +188,33 @@ def ready_times(log_path: str) -> dict[int, float]:
     return times
 
 
-def serve(side: str, code: str, env: dict, work: str, ids: list[str], new_csv: str,
-          new_ids: list[str]) -> dict:
+def serve(
+    side: str, code: str, env: dict, work: str, ids: list[str], new_csv: str, new_ids: list[str]
+) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = os.path.join(work, f"gunicorn-{side}.log")
     log = open(log_path, "w")
     started = time.monotonic()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "bench_gunicorn.conf.py", "--bind",
-         f"127.0.0.1:{port}", "--control-socket", os.path.join(work, f"{side}.ctl"),
-         "app:create_app()"], cwd=code, env=env, stdout=log, stderr=log, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "bench_gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--control-socket",
+            os.path.join(work, f"{side}.ctl"),
+            "app:create_app()",
+        ],
+        cwd=code,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     try:
         while len(ready_times(log_path)) < 2:
             if time.monotonic() - started > BOOT_WAIT or server.poll() is not None:
@@ -207,9 +240,13 @@ def serve(side: str, code: str, env: dict, work: str, ids: list[str], new_csv: s
         master = worker_memory(server.pid)
 
         packed = get(base + "/api/tracks")[1]
-        figures = {"healthz": wrk(base + "/healthz"), "predict": wrk(base + PREDICT_QUERY),
-                   "predict_distinct_tracks": wrk(base, script=distinct_paths_script(
-                       work, env["DATABASE"]))}
+        figures = {
+            "healthz": wrk(base + "/healthz"),
+            "predict": wrk(base + PREDICT_QUERY),
+            "predict_distinct_tracks": wrk(
+                base, script=distinct_paths_script(work, env["DATABASE"])
+            ),
+        }
         figures["catalogue_tracks_gzip_bytes"] = len(packed)
         figures["catalogue_tracks_json_bytes"] = len(gzip.decompress(packed))
 
@@ -220,14 +257,21 @@ def serve(side: str, code: str, env: dict, work: str, ids: list[str], new_csv: s
             prober.start()
         time.sleep(2)
         import_began = time.monotonic()
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "etl", "import", new_csv],
-                       cwd=code, env=env, check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "etl", "import", new_csv],
+            cwd=code,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         import_ended = time.monotonic()
         caught_up = None
         while time.monotonic() - import_ended < SETTLE_SECONDS + 60:
             try:
-                statuses = [get(base + f"/api/tracks/{new_ids[-1]}", timeout=180)[0]
-                            for _ in range(6)]
+                statuses = [
+                    get(base + f"/api/tracks/{new_ids[-1]}", timeout=180)[0] for _ in range(6)
+                ]
             except OSError:  # a request that timed out: not caught up yet
                 statuses = []
             if statuses and all(s == 200 for s in statuses):
@@ -238,10 +282,12 @@ def serve(side: str, code: str, env: dict, work: str, ids: list[str], new_csv: s
         for prober in probers:
             prober.stopping.set()
             prober.join()
-        during = sorted(seconds for p in probers for began, seconds, _ in p.results
-                        if began >= import_began)
-        quiet = sorted(seconds for p in probers for began, seconds, _ in p.results
-                       if began < import_began)
+        during = sorted(
+            seconds for p in probers for began, seconds, _ in p.results if began >= import_began
+        )
+        quiet = sorted(
+            seconds for p in probers for began, seconds, _ in p.results if began < import_began
+        )
         errors = sum(1 for p in probers for _, _, s in p.results if s != 200)
     finally:
         stop(server)
@@ -249,19 +295,25 @@ def serve(side: str, code: str, env: dict, work: str, ids: list[str], new_csv: s
     rss = [m["rss_mb"] for m in memory.values()]
     return {
         "worker_start_s": sorted(boot.values()),
-        "workers": memory, "worker_rss_max_mb": max(rss), "master": master,
+        "workers": memory,
+        "worker_rss_max_mb": max(rss),
+        "master": master,
         "worker_pss_max_mb": max(m["pss_mb"] for m in memory.values()),
         "server_pss_total_mb": round(master["pss_mb"] + sum(m["pss_mb"] for m in memory.values())),
         "tensorflow_in_any_worker": any(m["tensorflow_mappings"] for m in memory.values()),
-        "mixed_load_requests": load_requests, "mixed_load_errors": load_errors,
+        "mixed_load_requests": load_requests,
+        "mixed_load_errors": load_errors,
         **figures,
-        "import": {"rows": len(new_ids), "seconds": round(import_ended - import_began, 1),
-                   "new_tracks_served_after_s": caught_up and round(caught_up, 1),
-                   "requests": len(during), "errors": errors,
-                   "max_ms": round(during[-1] * 1000, 1) if during else None,
-                   "p99_ms": round(during[int(0.99 * (len(during) - 1))] * 1000, 1)
-                   if during else None,
-                   "max_ms_before_import": round(quiet[-1] * 1000, 1) if quiet else None},
+        "import": {
+            "rows": len(new_ids),
+            "seconds": round(import_ended - import_began, 1),
+            "new_tracks_served_after_s": caught_up and round(caught_up, 1),
+            "requests": len(during),
+            "errors": errors,
+            "max_ms": round(during[-1] * 1000, 1) if during else None,
+            "p99_ms": round(during[int(0.99 * (len(during) - 1))] * 1000, 1) if during else None,
+            "max_ms_before_import": round(quiet[-1] * 1000, 1) if quiet else None,
+        },
     }
 
 
@@ -272,25 +324,34 @@ def main() -> None:
     commit = baseline_commit()
     work = tempfile.mkdtemp(prefix="bench-serving-")
     try:
-        env = demo_store_env(work, models, INSTANCE_PATH=work, PLOTIFY_PRODUCTION="1",
-                             SPOTIFY_CLIENT_ID="", SPOTIFY_CLIENT_SECRET="")
+        env = demo_store_env(
+            work,
+            models,
+            INSTANCE_PATH=work,
+            PLOTIFY_PRODUCTION="1",
+            SPOTIFY_CLIENT_ID="",
+            SPOTIFY_CLIENT_SECRET="",
+        )
         from store import open_store
 
-        ids = list(open_store(env["DATABASE"]).read_tracks_frame()["id"].sample(
-            40000, random_state=3))
+        ids = list(
+            open_store(env["DATABASE"]).read_tracks_frame()["id"].sample(40000, random_state=3)
+        )
         new_csv, new_ids = new_tracks_csv(work, set(ids))
         sides = {}
         for side in ("before", "after"):
             database = os.path.join(work, f"{side}.sqlite3")
             shutil.copyfile(env["DATABASE"], database)
             side_env = dict(env, DATABASE=database, MODELS_DIR=models_for(side, work, models))
-            sides[side] = serve(side, code_of(side, work, commit), side_env, work, ids, new_csv,
-                                new_ids)
+            sides[side] = serve(
+                side, code_of(side, work, commit), side_env, work, ids, new_csv, new_ids
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     before, after = sides["before"], sides["after"]
-    revision = subprocess.run(["git", "rev-parse", "--short", commit], cwd=ROOT,
-                              capture_output=True, text=True).stdout.strip()
+    revision = subprocess.run(
+        ["git", "rev-parse", "--short", commit], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
 
     def pair(pick, fmt="{:.2f}"):
         return f"{fmt.format(pick(before))} → {fmt.format(pick(after))}"
@@ -298,43 +359,84 @@ def main() -> None:
     def ratio(side, name):
         return side[name]["p50"] / side["healthz"]["p50"]
 
-    results = {"baseline_commit": revision, "load_seconds": LOAD_SECONDS, **sides,
-               "after_over_before": {
-                   "worker_rss_max": after["worker_rss_max_mb"] / before["worker_rss_max_mb"],
-                   "worker_start_max": max(after["worker_start_s"]) / max(before["worker_start_s"]),
-                   "import_max_latency": after["import"]["max_ms"] / before["import"]["max_ms"]}}
-    record("serving", results, [
-        ("sides", f"before = {revision} (git archive), after = working tree; gunicorn.conf.py of "
-                  "each (2 workers × 4 threads), same bundle and store"),
-        ("worker RSS after warm-up and mixed load, max (goal ≤ 350 MB)",
-         pair(lambda s: s["worker_rss_max_mb"], "{:.0f} MB")),
-        ("worker PSS (its share of pages, shared ones divided), max",
-         pair(lambda s: s["worker_pss_max_mb"], "{:.0f} MB")),
-        ("master + workers PSS: the server's memory", pair(lambda s: s["server_pss_total_mb"],
-                                                           "{:.0f} MB")),
-        ("TensorFlow in a worker's memory map", pair(lambda s: s["tensorflow_in_any_worker"],
-                                                     "{}")),
-        ("worker start-up, slowest (goal ≤ 3 s)", pair(lambda s: max(s["worker_start_s"]),
-                                                       "{:.1f} s")),
-        ("mixed-load errors", pair(lambda s: s["mixed_load_errors"], "{}")),
-        ("/healthz p50", pair(lambda s: s["healthz"]["p50"], "{:.2f} ms")),
-        ("predict (cached) p50 ÷ healthz p50", pair(lambda s: ratio(s, "predict"), "{:.2f}×")),
-        ("predict, distinct tracks, p50 ÷ healthz p50 (goal ≤ 2×)",
-         pair(lambda s: ratio(s, "predict_distinct_tracks"), "{:.2f}×")),
-        ("predict, distinct tracks, p50 / p99",
-         pair(lambda s: (s["predict_distinct_tracks"]["p50"], s["predict_distinct_tracks"]["p99"]),
-              "{0[0]:.2f} / {0[1]:.2f} ms")),
-        ("catalogue /api/tracks gzipped (goal ≤ 3 MB)",
-         pair(lambda s: s["catalogue_tracks_gzip_bytes"] / 1e6, "{:.2f} MB")),
-        (f"largest request latency while importing {IMPORT_ROWS:,} new tracks",
-         pair(lambda s: s["import"]["max_ms"], "{:.0f} ms")),
-        ("… p99 during the import / largest before it",
-         pair(lambda s: (s["import"]["p99_ms"], s["import"]["max_ms_before_import"]),
-              "{0[0]:.0f} / {0[1]:.0f} ms")),
-        ("… new tracks served by every worker, seconds after the import",
-         pair(lambda s: s["import"]["new_tracks_served_after_s"], "{}")),
-        ("… request errors during the import", pair(lambda s: s["import"]["errors"], "{}")),
-    ])
+    results = {
+        "baseline_commit": revision,
+        "load_seconds": LOAD_SECONDS,
+        **sides,
+        "after_over_before": {
+            "worker_rss_max": after["worker_rss_max_mb"] / before["worker_rss_max_mb"],
+            "worker_start_max": max(after["worker_start_s"]) / max(before["worker_start_s"]),
+            "import_max_latency": after["import"]["max_ms"] / before["import"]["max_ms"],
+        },
+    }
+    record(
+        "serving",
+        results,
+        [
+            (
+                "sides",
+                f"before = {revision} (git archive), after = working tree; gunicorn.conf.py of "
+                "each (2 workers × 4 threads), same bundle and store",
+            ),
+            (
+                "worker RSS after warm-up and mixed load, max (goal ≤ 350 MB)",
+                pair(lambda s: s["worker_rss_max_mb"], "{:.0f} MB"),
+            ),
+            (
+                "worker PSS (its share of pages, shared ones divided), max",
+                pair(lambda s: s["worker_pss_max_mb"], "{:.0f} MB"),
+            ),
+            (
+                "master + workers PSS: the server's memory",
+                pair(lambda s: s["server_pss_total_mb"], "{:.0f} MB"),
+            ),
+            (
+                "TensorFlow in a worker's memory map",
+                pair(lambda s: s["tensorflow_in_any_worker"], "{}"),
+            ),
+            (
+                "worker start-up, slowest (goal ≤ 3 s)",
+                pair(lambda s: max(s["worker_start_s"]), "{:.1f} s"),
+            ),
+            ("mixed-load errors", pair(lambda s: s["mixed_load_errors"], "{}")),
+            ("/healthz p50", pair(lambda s: s["healthz"]["p50"], "{:.2f} ms")),
+            ("predict (cached) p50 ÷ healthz p50", pair(lambda s: ratio(s, "predict"), "{:.2f}×")),
+            (
+                "predict, distinct tracks, p50 ÷ healthz p50 (goal ≤ 2×)",
+                pair(lambda s: ratio(s, "predict_distinct_tracks"), "{:.2f}×"),
+            ),
+            (
+                "predict, distinct tracks, p50 / p99",
+                pair(
+                    lambda s: (
+                        s["predict_distinct_tracks"]["p50"],
+                        s["predict_distinct_tracks"]["p99"],
+                    ),
+                    "{0[0]:.2f} / {0[1]:.2f} ms",
+                ),
+            ),
+            (
+                "catalogue /api/tracks gzipped (goal ≤ 3 MB)",
+                pair(lambda s: s["catalogue_tracks_gzip_bytes"] / 1e6, "{:.2f} MB"),
+            ),
+            (
+                f"largest request latency while importing {IMPORT_ROWS:,} new tracks",
+                pair(lambda s: s["import"]["max_ms"], "{:.0f} ms"),
+            ),
+            (
+                "… p99 during the import / largest before it",
+                pair(
+                    lambda s: (s["import"]["p99_ms"], s["import"]["max_ms_before_import"]),
+                    "{0[0]:.0f} / {0[1]:.0f} ms",
+                ),
+            ),
+            (
+                "… new tracks served by every worker, seconds after the import",
+                pair(lambda s: s["import"]["new_tracks_served_after_s"], "{}"),
+            ),
+            ("… request errors during the import", pair(lambda s: s["import"]["errors"], "{}")),
+        ],
+    )
 
 
 if __name__ == "__main__":

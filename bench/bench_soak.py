@@ -1,20 +1,23 @@
-"""Benchmark: a load soak of gunicorn (production config) at concurrency 16 over the page's mixed workload.
+"""Benchmark: load soak of gunicorn (production config), concurrency 16, the page's mixed workload.
 
 Issue 7's soak. Starts gunicorn with gunicorn.conf.py (PLOTIFY_PRODUCTION, a SECRET_KEY made at run
 time) on a free 127.0.0.1 port, from a copy of the working tree's code, against a temporary SQLite
 store loaded with the real demo data and a copy of the trained bundle in models/ (copies, so that a
 front-end rebuild or a retraining elsewhere in a shared checkout cannot change them halfway).
 Sixteen keep-alive clients then ask, for a warm-up (BENCH_WARMUP, default 10 s) and then for
-BENCH_DURATION (default 60 s), what the page asks: the page and its static bundle, playlist, dataset and
-catalogue tracks (fresh and revalidated with If-None-Match), predictions for distinct catalogue tracks
-and by artist/title text, recommendations for distinct tracks, and malformed or unknown ids, which must
-be answered 4xx. The clients are Python threads on http.client, because wrk cannot time requests per
-route; they share the machine's 2 cores with the server, so their CPU and everyone else's is recorded
-beside the figures. Resident memory of the master and of each worker is sampled every second.
+BENCH_DURATION (default 60 s), what the page asks: the page and its static bundle, playlist,
+dataset and catalogue tracks (fresh and revalidated with If-None-Match), predictions for distinct
+catalogue tracks and by artist/title text, recommendations for distinct tracks, and malformed or
+unknown ids, which must be answered 4xx. The clients are Python threads on http.client, because
+wrk cannot time requests per route; they share the machine's 2 cores with the server, so their CPU
+and everyone else's is recorded beside the figures. Resident memory of the master and of each
+worker is sampled every second.
 
 Exits 1 when any request failed (a status other than the route's expected ones, any 5xx, a socket
-error or a timeout), a worker was replaced, or the server logged an error: `make soak` can gate on it.
+error or a timeout), a worker was replaced, or the server logged an error: `make soak` can gate on
+it.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -34,16 +37,16 @@ import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 
-from bench.common import ROOT, record
 from bench.bench_api import demo_store_env, free_port, stop, wait_until_up
+from bench.common import ROOT, record
 
 CONCURRENCY = 16
 REQUEST_TIMEOUT = 10.0  # seconds; a slower answer counts as a timeout (an error)
 SAMPLE_EVERY = 1.0  # seconds between memory samples
 BOOT_WAIT = 300  # seconds for the workers to come up
 # "Flat" memory: after the warm-up a worker may still fill its bounded caches (2,048 predict answers
-# of a few kB, 8 tracks payloads it already holds from the warm-up), i.e. a few MB, and must then stop
-# growing. Both bounds apply to every process.
+# of a few kB, 8 tracks payloads it already holds from the warm-up), i.e. a few MB, and must then
+# stop growing. Both bounds apply to every process.
 FLAT_GROWTH_MB = 16.0
 FLAT_SLOPE_MB_PER_MIN = 5.0
 # Another process using more than this many cores on average during the run disturbed it.
@@ -52,14 +55,30 @@ UNKNOWN_ID_ALPHABET = string.ascii_letters + string.digits
 # The server runs from a copy of the working tree's code, taken at the start: in a checkout shared
 # with others, a front-end rebuild midway (it empties static/dist) or a half-saved module would
 # otherwise be measured as this soak's errors. Environments, data, tests and secrets stay behind.
-NOT_SERVED = shutil.ignore_patterns(".git", ".venv", ".tools", "node_modules", "instance", "models",
-                                    "tests", "test-artifacts", "bench", "frontend", ".env",
-                                    ".pytest_cache", "__pycache__", "*.map")
+NOT_SERVED = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".tools",
+    "node_modules",
+    "instance",
+    "models",
+    "tests",
+    "test-artifacts",
+    "bench",
+    "frontend",
+    ".env",
+    ".pytest_cache",
+    "__pycache__",
+    "*.map",
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def seconds(text: str) -> float:
-    """'60', '60s', '2m' → seconds (BENCH_DURATION is shared with the wrk benchmarks, which say '10s')."""
+    """'60', '60s', '2m' → seconds.
+
+    BENCH_DURATION is shared with the wrk benchmarks, which say '10s'.
+    """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
     if not match:
         sys.exit(f"bench_soak: cannot read a duration from {text!r} (say 60, 60s or 1m)")
@@ -72,7 +91,8 @@ WARMUP = seconds(os.environ.get("BENCH_WARMUP", "10"))
 RESULTS_NAME = "soak" if DURATION == 60 else f"soak-{DURATION:g}s"
 
 
-# -- the processes: memory and CPU from /proc --------------------------------------------------------
+# -- the processes: memory and CPU from /proc ------------------------------------------------------
+
 
 def _stat_fields(pid: int) -> list[str]:
     """Fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses)."""
@@ -94,7 +114,7 @@ def children_of(pid: int) -> list[int]:
 
 
 def memory_mb(pid: int) -> dict | None:
-    """VmRSS and its private anonymous part (where a leak would show) in MB, None once pid is gone."""
+    """VmRSS and its private anonymous part (where a leak shows) in MB, None once pid is gone."""
     try:
         with open(f"/proc/{pid}/status") as handle:
             fields = dict(line.split(":", 1) for line in handle if ":" in line)
@@ -148,8 +168,11 @@ class MemorySampler(threading.Thread):
             if memory is not None:
                 workers[pid] = memory
         self.worker_pids_seen.update(workers)
-        entry = {"t": round(time.monotonic() - self.started, 2), "master": memory_mb(self.master),
-                 "workers": workers}
+        entry = {
+            "t": round(time.monotonic() - self.started, 2),
+            "master": memory_mb(self.master),
+            "workers": workers,
+        }
         self.samples.append(entry)
         return entry
 
@@ -180,8 +203,9 @@ def memory_summary(samples: list[dict], measured_from: float, measured_to: float
     The slope is fitted over the second half of the measured phase, when only a leak still grows.
     """
     # Sorted by time: the explicit before and after samples interleave with the sampler's own.
-    measured = sorted((s for s in samples if measured_from <= s["t"] <= measured_to),
-                      key=lambda s: s["t"])
+    measured = sorted(
+        (s for s in samples if measured_from <= s["t"] <= measured_to), key=lambda s: s["t"]
+    )
     if not measured:
         return {}
     halfway = (measured_from + measured_to) / 2
@@ -192,8 +216,15 @@ def memory_summary(samples: list[dict], measured_from: float, measured_to: float
         for pid, memory in sample["workers"].items():
             series[f"worker {pid}"].append((sample["t"], memory))
         if sample["workers"]:
-            series["workers total"].append((sample["t"], {
-                key: sum(m[key] for m in sample["workers"].values()) for key in ("rss", "anon")}))
+            series["workers total"].append(
+                (
+                    sample["t"],
+                    {
+                        key: sum(m[key] for m in sample["workers"].values())
+                        for key in ("rss", "anon")
+                    },
+                )
+            )
     summary = {}
     for name, points in series.items():
         second_half = [(t, m) for t, m in points if t >= halfway]
@@ -206,14 +237,17 @@ def memory_summary(samples: list[dict], measured_from: float, measured_to: float
             "anon_before_mb": round(points[0][1]["anon"], 1),
             "anon_after_mb": round(points[-1][1]["anon"], 1),
             "rss_slope_second_half_mb_per_min": round(
-                slope_mb_per_min([(t, m["rss"]) for t, m in second_half]), 2),
+                slope_mb_per_min([(t, m["rss"]) for t, m in second_half]), 2
+            ),
             "anon_slope_second_half_mb_per_min": round(
-                slope_mb_per_min([(t, m["anon"]) for t, m in second_half]), 2),
+                slope_mb_per_min([(t, m["anon"]) for t, m in second_half]), 2
+            ),
         }
     return summary
 
 
-# -- what the clients ask -----------------------------------------------------------------------------
+# -- what the clients ask --------------------------------------------------------------------------
+
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip", **(headers or {})})
@@ -222,7 +256,7 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
 
 
 def page_assets(base: str) -> list[str]:
-    """The static files the page loads: its stylesheet, icon and script, and the chunks they import."""
+    """The static files the page loads: stylesheet, icon and script, and the chunks they import."""
     _, _, html = fetch(base + "/")
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html.decode())
     pending = [a for a in assets if a.endswith(".js")]
@@ -263,16 +297,22 @@ class Workload:
         # Disjoint pools, walked in order by all clients together, so that every predict and every
         # recommendation asks a track no request has asked before (until a pool wraps round).
         self.predict_ids = ids[: len(ids) // 2]
-        self.recommendation_ids = ids[len(ids) // 2:]
-        # Text questions the catalogue answers: the first artist and the title of a track, where both
-        # have a searchable form and are short and printable enough for the API's checks.
+        self.recommendation_ids = ids[len(ids) // 2 :]
+        # Text questions the catalogue answers: the first artist and the title of a track, where
+        # both have a searchable form and are short and printable enough for the API's checks.
         self.texts = []
         for artists, name in zip(shuffled["artists"], shuffled["name"]):
             if not (isinstance(artists, str) and isinstance(name, str)):
                 continue
             artist = artists.split(";")[0]
-            if (text_key(artist) and text_key(name) and len(artist) <= 200 and len(name) <= 200
-                    and artist.isprintable() and name.isprintable()):
+            if (
+                text_key(artist)
+                and text_key(name)
+                and len(artist) <= 200
+                and len(name) <= 200
+                and artist.isprintable()
+                and name.isprintable()
+            ):
                 self.texts.append((artist, name))
         self.playlist_ids = playlist_ids
         self.playlist_path = "/api/tracks?" + urllib.parse.urlencode({"playlist": self.playlist})
@@ -296,7 +336,8 @@ class Workload:
             ("tracks playlist revalidated", 6, lambda rng: self._revalidated(self.playlist_path)),
             ("tracks dataset revalidated", 3, lambda rng: self._revalidated(self.dataset_path)),
             ("tracks catalogue revalidated", 3, lambda rng: self._revalidated("/api/tracks")),
-            # A browser fetches the 4.5 MB catalogue once, then revalidates: rarely, but it must hold.
+            # A browser fetches the 4.5 MB catalogue once, then revalidates: rarely, but it must
+            # hold.
             ("tracks dataset full", 0.3, lambda rng: (self.dataset_path, {}, {200})),
             ("tracks catalogue full", 0.3, lambda rng: ("/api/tracks", {}, {200})),
             ("predict track_id", 18, self._predict_by_id),
@@ -336,7 +377,11 @@ class Workload:
         artist, title = self._next("text", self.texts)
         words = title.split()
         part = max(words, key=len) if words else title
-        return "/api/predict?" + urllib.parse.urlencode({"artist": artist, "track": part}), {}, {200}
+        return (
+            "/api/predict?" + urllib.parse.urlencode({"artist": artist, "track": part}),
+            {},
+            {200},
+        )
 
     def _recommendations(self, rng):
         # A third of them are playlist tracks with stored recommendations, the rest nearest tracks.
@@ -366,13 +411,15 @@ class Workload:
         return path, {}, expected
 
 
-# -- the clients ----------------------------------------------------------------------------------------
+# -- the clients -----------------------------------------------------------------------------------
+
 
 class Client(threading.Thread):
     """One keep-alive connection asking one request after another until the deadline."""
 
-    def __init__(self, number: int, host: str, port: int, workload: Workload, started: float,
-                 deadline: float):
+    def __init__(
+        self, number: int, host: str, port: int, workload: Workload, started: float, deadline: float
+    ):
         super().__init__(daemon=True)
         self.host, self.port, self.workload = host, port, workload
         self.rng = random.Random(number)
@@ -415,13 +462,20 @@ def percentiles_ms(latencies: list[float]) -> dict:
 
     def rank(p):
         return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))] * 1000
-    return {"p50": round(rank(50), 2), "p95": round(rank(95), 2), "p99": round(rank(99), 2),
-            "max": round(ordered[-1] * 1000, 2)}
+
+    return {
+        "p50": round(rank(50), 2),
+        "p95": round(rank(95), 2),
+        "p99": round(rank(99), 2),
+        "max": round(ordered[-1] * 1000, 2),
+    }
 
 
 def request_summary(results: list, names: list[str]) -> dict:
     """Counts, statuses, failures and latency percentiles, overall and per route."""
-    per_route = {name: {"latencies": [], "statuses": Counter(), "failures": Counter()} for name in names}
+    per_route = {
+        name: {"latencies": [], "statuses": Counter(), "failures": Counter()} for name in names
+    }
     for _, route, outcome, elapsed, correct in results:
         entry = per_route[route]
         entry["latencies"].append(elapsed)
@@ -430,8 +484,12 @@ def request_summary(results: list, names: list[str]) -> dict:
             entry["failures"][str(outcome)] += 1
     routes = {}
     for name, entry in per_route.items():
-        routes[name] = {"requests": len(entry["latencies"]), "statuses": dict(entry["statuses"]),
-                        "failures": dict(entry["failures"]), **percentiles_ms(entry["latencies"])}
+        routes[name] = {
+            "requests": len(entry["latencies"]),
+            "statuses": dict(entry["statuses"]),
+            "failures": dict(entry["failures"]),
+            **percentiles_ms(entry["latencies"]),
+        }
     failures = Counter()
     for entry in per_route.values():
         failures.update(entry["failures"])
@@ -443,7 +501,9 @@ def request_summary(results: list, names: list[str]) -> dict:
         "status_5xx": sum(1 for s in statuses if s >= 500),
         "socket_errors": sum(1 for _, _, o, _, _ in results if str(o).startswith("socket")),
         "timeouts": sum(1 for _, _, o, _, _ in results if o == "timeout"),
-        "expected_4xx": sum(1 for _, _, o, _, c in results if c and isinstance(o, int) and o >= 400),
+        "expected_4xx": sum(
+            1 for _, _, o, _, c in results if c and isinstance(o, int) and o >= 400
+        ),
         "latency_ms": percentiles_ms([elapsed for _, _, _, elapsed, _ in results]),
         "routes": routes,
     }
@@ -452,17 +512,30 @@ def request_summary(results: list, names: list[str]) -> dict:
 def server_log_problems(path: str) -> list[str]:
     """Lines of the gunicorn log that say something went wrong (tracebacks, errors, timeouts)."""
     with open(path, errors="replace") as handle:
-        return [line.rstrip() for line in handle
-                if re.search(r"Traceback|\[ERROR\]|\[CRITICAL\]|WORKER TIMEOUT|Exception|"
-                             r"Worker \(pid:\d+\) was sent|Booting worker", line)]
+        return [
+            line.rstrip()
+            for line in handle
+            if re.search(
+                r"Traceback|\[ERROR\]|\[CRITICAL\]|WORKER TIMEOUT|Exception|"
+                r"Worker \(pid:\d+\) was sent|Booting worker",
+                line,
+            )
+        ]
 
 
 def code_snapshot(work: str) -> tuple[str, dict]:
     """A copy of the code the server runs, and which commit (and how many changed files) it is."""
     code = os.path.join(work, "code")
     shutil.copytree(ROOT, code, ignore=NOT_SERVED)
-    git = lambda *args: subprocess.run(["git", *args], cwd=ROOT, capture_output=True,  # noqa: E731
-                                       text=True).stdout.strip()
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
     changed = [line for line in git("status", "--porcelain").splitlines() if line]
     return code, {"commit": git("rev-parse", "HEAD"), "uncommitted_files": len(changed)}
 
@@ -477,10 +550,16 @@ def soak(models: str, work: str) -> int:
     secret = os.environ.get("SECRET_KEY", "")
     if secret in ("", "dev", "change-me"):
         secret = os.urandom(32).hex()
-    env = demo_store_env(work, models_copy, INSTANCE_PATH=work, SECRET_KEY=secret,
-                         PLOTIFY_PRODUCTION="1",
-                         # No live look-ups: a catalogue miss must be a 404, not a call to Spotify.
-                         SPOTIFY_CLIENT_ID="", SPOTIFY_CLIENT_SECRET="")
+    env = demo_store_env(
+        work,
+        models_copy,
+        INSTANCE_PATH=work,
+        SECRET_KEY=secret,
+        PLOTIFY_PRODUCTION="1",
+        # No live look-ups: a catalogue miss must be a 404, not a call to Spotify.
+        SPOTIFY_CLIENT_ID="",
+        SPOTIFY_CLIENT_SECRET="",
+    )
     env.pop("GUNICORN_ACCESS_LOG", None)  # 16 clients × 60 s of access lines would only slow it
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -489,9 +568,24 @@ def soak(models: str, work: str) -> int:
     # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which
     # every other gunicorn on the machine would take over or unlink: this run keeps its own.
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--control-socket", os.path.join(work, "gunicorn.ctl"), "app:create_app()"],
-        cwd=code, env=env, stdout=log, stderr=log, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--control-socket",
+            os.path.join(work, "gunicorn.ctl"),
+            "app:create_app()",
+        ],
+        cwd=code,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     try:
         # Workers build the catalogue and load the genre model before serving.
         wait_until_up(base + "/healthz", seconds=BOOT_WAIT)
@@ -505,8 +599,9 @@ def soak(models: str, work: str) -> int:
         sampler.sample()
         measured_from = started + WARMUP
         deadline = measured_from + DURATION
-        clients = [Client(n, "127.0.0.1", port, workload, started, deadline)
-                   for n in range(CONCURRENCY)]
+        clients = [
+            Client(n, "127.0.0.1", port, workload, started, deadline) for n in range(CONCURRENCY)
+        ]
         sampler.start()
         for client in clients:
             client.start()
@@ -532,11 +627,16 @@ def soak(models: str, work: str) -> int:
     except BaseException:
         log.flush()
         with open(log_path, errors="replace") as handle:
-            print("gunicorn log (last lines):\n", *handle.readlines()[-30:], sep="", file=sys.stderr)
+            print(
+                "gunicorn log (last lines):\n", *handle.readlines()[-30:], sep="", file=sys.stderr
+            )
         # Slow or stuck: a worker whose CPU time still grows is slow, one whose does not is stuck.
         workers = children_of(server.pid)
-        print("workers (pid: CPU s, state):", {pid: (cpu_seconds([pid]), _stat_fields(pid)[0])
-                                               for pid in workers}, file=sys.stderr)
+        print(
+            "workers (pid: CPU s, state):",
+            {pid: (cpu_seconds([pid]), _stat_fields(pid)[0]) for pid in workers},
+            file=sys.stderr,
+        )
         raise
     finally:
         stop(server)
@@ -562,29 +662,58 @@ def soak(models: str, work: str) -> int:
         "load_generator_cores": round(own_cpu / measured_seconds, 2),
         "other_processes_cores": round(other_cpu / measured_seconds, 2),
     }
-    machine["disturbed"] = (machine["other_processes_cores"] > DISTURBED_OTHER_CORES
-                            or load_at_start[0] > 1.0)
+    machine["disturbed"] = (
+        machine["other_processes_cores"] > DISTURBED_OTHER_CORES or load_at_start[0] > 1.0
+    )
     process_memory = {k: v for k, v in memory.items() if k != "workers total"}
-    flat = all(v["rss_growth_mb"] <= FLAT_GROWTH_MB
-               and v["rss_slope_second_half_mb_per_min"] <= FLAT_SLOPE_MB_PER_MIN
-               for v in process_memory.values())
-    errors = (summary["failures"] + warm_summary["failures"] + len(workers_replaced) + stuck
-              + sum(1 for line in log_problems if "Booting worker" not in line))
+    flat = all(
+        v["rss_growth_mb"] <= FLAT_GROWTH_MB
+        and v["rss_slope_second_half_mb_per_min"] <= FLAT_SLOPE_MB_PER_MIN
+        for v in process_memory.values()
+    )
+    errors = (
+        summary["failures"]
+        + warm_summary["failures"]
+        + len(workers_replaced)
+        + stuck
+        + sum(1 for line in log_problems if "Booting worker" not in line)
+    )
     results = {
-        "config": {"duration_s": DURATION, "warmup_s": WARMUP, "concurrency": CONCURRENCY,
-                   "request_timeout_s": REQUEST_TIMEOUT, "workers": len(workers_at_start),
-                   "worker_class": "gthread", "threads_per_worker": int(env.get("GUNICORN_THREADS", 4)),
-                   "gunicorn_config": "gunicorn.conf.py", "store": "SQLite, real demo data",
-                   "code": {**code_version, "served_from": "a copy of the working tree taken at the start"},
-                   "assets": workload.assets, "playlist": workload.playlist, "dataset": workload.dataset,
-                   "distinct_predict_ids": len(workload.predict_ids),
-                   "distinct_texts": len(workload.texts)},
+        "config": {
+            "duration_s": DURATION,
+            "warmup_s": WARMUP,
+            "concurrency": CONCURRENCY,
+            "request_timeout_s": REQUEST_TIMEOUT,
+            "workers": len(workers_at_start),
+            "worker_class": "gthread",
+            "threads_per_worker": int(env.get("GUNICORN_THREADS", 4)),
+            "gunicorn_config": "gunicorn.conf.py",
+            "store": "SQLite, real demo data",
+            "code": {
+                **code_version,
+                "served_from": "a copy of the working tree taken at the start",
+            },
+            "assets": workload.assets,
+            "playlist": workload.playlist,
+            "dataset": workload.dataset,
+            "distinct_predict_ids": len(workload.predict_ids),
+            "distinct_texts": len(workload.texts),
+        },
         "machine": machine,
         "measured_seconds": round(measured_seconds, 2),
         "requests_per_second": round(summary["requests"] / measured_seconds, 1),
         "measured": summary,
-        "warmup": {k: warm_summary[k] for k in ("requests", "failures", "failures_by_kind",
-                                                "status_5xx", "socket_errors", "timeouts")},
+        "warmup": {
+            k: warm_summary[k]
+            for k in (
+                "requests",
+                "failures",
+                "failures_by_kind",
+                "status_5xx",
+                "socket_errors",
+                "timeouts",
+            )
+        },
         "errors": errors,
         "workers_replaced": workers_replaced,
         "clients_stuck": stuck,
@@ -592,45 +721,79 @@ def soak(models: str, work: str) -> int:
         "memory": memory,
         "memory_idle_after_3s": idle_sample,
         "memory_flat": flat,
-        "memory_flat_bounds": {"growth_mb": FLAT_GROWTH_MB, "slope_mb_per_min": FLAT_SLOPE_MB_PER_MIN},
-        "memory_series": [{"t": s["t"], "master_rss": s["master"] and round(s["master"]["rss"], 1),
-                           "workers_rss": {str(p): round(m["rss"], 1) for p, m in s["workers"].items()}}
-                          for s in sampler.samples],
+        "memory_flat_bounds": {
+            "growth_mb": FLAT_GROWTH_MB,
+            "slope_mb_per_min": FLAT_SLOPE_MB_PER_MIN,
+        },
+        "memory_series": [
+            {
+                "t": s["t"],
+                "master_rss": s["master"] and round(s["master"]["rss"], 1),
+                "workers_rss": {str(p): round(m["rss"], 1) for p, m in s["workers"].items()},
+            }
+            for s in sampler.samples
+        ],
     }
     latency = summary["latency_ms"]
     table = [
-        ("run", f"{measured_seconds:.0f} s measured after a {WARMUP:.0f} s warm-up, concurrency "
-                f"{CONCURRENCY}, {len(workers_at_start)} gthread workers × "
-                f"{results['config']['threads_per_worker']} threads, 127.0.0.1; code "
-                f"{code_version['commit'][:7]} + {code_version['uncommitted_files']} uncommitted files"),
-        ("machine (load average at start; cores used during the run by server / load generator / "
-         "others)", f"{load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}; "
-                    f"{machine['server_cores']} / {machine['load_generator_cores']} / "
-                    f"{machine['other_processes_cores']}"
-                    + (" — disturbed by other work" if machine["disturbed"] else " — quiet")),
+        (
+            "run",
+            f"{measured_seconds:.0f} s measured after a {WARMUP:.0f} s warm-up, concurrency "
+            f"{CONCURRENCY}, {len(workers_at_start)} gthread workers × "
+            f"{results['config']['threads_per_worker']} threads, 127.0.0.1; code "
+            f"{code_version['commit'][:7]} + {code_version['uncommitted_files']} uncommitted files",
+        ),
+        (
+            "machine (load average at start; cores used during the run by server / "
+            "load generator / others)",
+            f"{load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f}; "
+            f"{machine['server_cores']} / {machine['load_generator_cores']} / "
+            f"{machine['other_processes_cores']}"
+            + (" — disturbed by other work" if machine["disturbed"] else " — quiet"),
+        ),
         ("requests (req/s)", f"{summary['requests']} ({results['requests_per_second']})"),
-        ("errors (goal 0): unexpected statuses / 5xx / socket / timeouts / workers replaced / "
-         "server log", f"{summary['failures'] + warm_summary['failures']} / "
-                       f"{summary['status_5xx'] + warm_summary['status_5xx']} / "
-                       f"{summary['socket_errors'] + warm_summary['socket_errors']} / "
-                       f"{summary['timeouts'] + warm_summary['timeouts']} / {len(workers_replaced)} / "
-                       f"{len([l for l in log_problems if 'Booting worker' not in l])}"),
+        (
+            "errors (goal 0): unexpected statuses / 5xx / socket / timeouts / workers replaced / "
+            "server log",
+            f"{summary['failures'] + warm_summary['failures']} / "
+            f"{summary['status_5xx'] + warm_summary['status_5xx']} / "
+            f"{summary['socket_errors'] + warm_summary['socket_errors']} / "
+            f"{summary['timeouts'] + warm_summary['timeouts']} / {len(workers_replaced)} / "
+            f"{len([line for line in log_problems if 'Booting worker' not in line])}",
+        ),
         ("expected 4xx (bad or unknown ids)", str(summary["expected_4xx"])),
-        ("latency p50 / p95 / p99 / max", f"{latency.get('p50')} / {latency.get('p95')} / "
-                                          f"{latency.get('p99')} / {latency.get('max')} ms"),
+        (
+            "latency p50 / p95 / p99 / max",
+            f"{latency.get('p50')} / {latency.get('p95')} / "
+            f"{latency.get('p99')} / {latency.get('max')} ms",
+        ),
     ]
     for name, route in summary["routes"].items():
         if route["requests"]:
             statuses = ", ".join(f"{s}×{n}" for s, n in sorted(route["statuses"].items()))
-            table.append((f"· {name}", f"{route['requests']} req, p50 {route['p50']} / p95 "
-                                       f"{route['p95']} / p99 {route['p99']} ms ({statuses})"))
+            table.append(
+                (
+                    f"· {name}",
+                    f"{route['requests']} req, p50 {route['p50']} / p95 "
+                    f"{route['p95']} / p99 {route['p99']} ms ({statuses})",
+                )
+            )
     for name, entry in memory.items():
-        table.append((f"RSS {name}: before / peak / after (slope, second half)",
-                      f"{entry['rss_before_mb']} / {entry['rss_peak_mb']} / {entry['rss_after_mb']} MB "
-                      f"({entry['rss_slope_second_half_mb_per_min']:+.2f} MB/min; private "
-                      f"{entry['anon_before_mb']} → {entry['anon_after_mb']} MB)"))
-    table.append((f"memory flat (every process grows ≤ {FLAT_GROWTH_MB:.0f} MB and ≤ "
-                  f"{FLAT_SLOPE_MB_PER_MIN:.0f} MB/min)", "yes" if flat else "NO"))
+        table.append(
+            (
+                f"RSS {name}: before / peak / after (slope, second half)",
+                f"{entry['rss_before_mb']} / {entry['rss_peak_mb']} / {entry['rss_after_mb']} MB "
+                f"({entry['rss_slope_second_half_mb_per_min']:+.2f} MB/min; private "
+                f"{entry['anon_before_mb']} → {entry['anon_after_mb']} MB)",
+            )
+        )
+    table.append(
+        (
+            f"memory flat (every process grows ≤ {FLAT_GROWTH_MB:.0f} MB and ≤ "
+            f"{FLAT_SLOPE_MB_PER_MIN:.0f} MB/min)",
+            "yes" if flat else "NO",
+        )
+    )
     record(RESULTS_NAME, results, table)
     return errors
 

@@ -1,1 +1,1 @@
-"""Plotify's offline ML: features, genre labels and taxonomy, clustering, genre model and predictor."""
+"""Plotify's offline ML: features, genre labels and taxonomy, clustering, genre model, predictor."""

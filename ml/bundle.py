@@ -1,4 +1,5 @@
 """The genre bundle format: file names, version, meta.json checks, hashes, the network reader."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,14 +52,22 @@ def read_meta(models_dir: str) -> dict:
             meta = json.load(handle)
     except (OSError, ValueError) as error:
         raise ModelUnavailable(
-            f"{META_FILE} cannot be read ({type(error).__name__}: {error})") from error
+            f"{META_FILE} cannot be read ({type(error).__name__}: {error})"
+        ) from error
     if not isinstance(meta, dict):
         raise ModelUnavailable(f"{META_FILE} is not a JSON object")
     if meta.get("bundle_version") != BUNDLE_VERSION:
         raise ModelUnavailable(
-            f"bundle version {meta.get('bundle_version')} is not {BUNDLE_VERSION}; retrain")
-    shapes = {"features": list, "labels": list, "families": dict, "encoded_width": int,
-              "files_sha256": dict, "numpy_parity": dict}
+            f"bundle version {meta.get('bundle_version')} is not {BUNDLE_VERSION}; retrain"
+        )
+    shapes = {
+        "features": list,
+        "labels": list,
+        "families": dict,
+        "encoded_width": int,
+        "files_sha256": dict,
+        "numpy_parity": dict,
+    }
     wrong = [key for key, kind in shapes.items() if not isinstance(meta.get(key), kind)]
     if wrong:
         raise ModelUnavailable(f"{META_FILE} lacks or garbles {', '.join(wrong)}")
@@ -69,8 +78,10 @@ def read_meta(models_dir: str) -> dict:
         raise ModelUnavailable(f"the label set in {META_FILE} is empty or repeats labels")
     no_family = [g for g in meta["labels"] if not isinstance(meta["families"].get(g), str)]
     if no_family:
-        raise ModelUnavailable(f"{META_FILE} gives no genre family for {no_family[:5]} "
-                               "(the label set and families differ)")
+        raise ModelUnavailable(
+            f"{META_FILE} gives no genre family for {no_family[:5]} "
+            "(the label set and families differ)"
+        )
     if not isinstance(meta["numpy_parity"].get("probe_proba"), list):
         raise ModelUnavailable(f"{META_FILE} lacks the Keras outputs to check the network against")
     return meta
@@ -83,17 +94,20 @@ def load_file(models_dir: str, meta: dict, name: str, reader):
         raise ModelUnavailable(f"bundle file {name} is missing")
     if file_sha256(path) != meta["files_sha256"].get(name):
         raise ModelUnavailable(
-            f"bundle file {name} does not match meta.json (truncated or replaced)")
+            f"bundle file {name} does not match meta.json (truncated or replaced)"
+        )
     try:
         return reader(path)
     except ModelUnavailable:
         raise
     except Exception as error:  # a damaged or foreign file fails inside joblib or h5py in any way
         raise ModelUnavailable(
-            f"bundle file {name} cannot be loaded ({type(error).__name__})") from error
+            f"bundle file {name} cannot be loaded ({type(error).__name__})"
+        ) from error
 
 
 # -- the network, read from the Keras file without Keras ----------------------------------------
+
 
 def _relu(x):
     return np.maximum(x, 0, out=x)
@@ -218,8 +232,9 @@ def read_network(path: str) -> DenseNetwork:
             kernel = np.asarray(variables["0"], dtype=np.float32)
             units = settings.get("units")
             if kernel.shape != (width, units):
-                raise ModelUnavailable(f"layer {group} has weights {kernel.shape}, the config "
-                                       f"says ({width}, {units})")
+                raise ModelUnavailable(
+                    f"layer {group} has weights {kernel.shape}, the config says ({width}, {units})"
+                )
             bias = None
             if settings.get("use_bias", True):
                 if "1" not in variables or variables["1"].shape != (units,):

@@ -1,4 +1,5 @@
-"""One genre label per track from lists of granular artist genres, by cluster-distinctive keywords."""
+"""One genre label per track from granular artist-genre lists, by cluster-distinctive keywords."""
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,9 @@ STOP_WORDS = frozenset({"and", "n", "of", "the", "music", "y", "de", "la", "s"})
 def tag_terms(tags, split_words: bool = True) -> set[str]:
     """The candidate label terms of a track: each tag, plus its words when split_words.
 
-    'dutch deep house' yields itself and 'dutch', 'deep', 'house' (hyphens stay: 'hip-hop', 'k-pop'): a word shared by many
-    granular tags ('house') is what lets tracks with different tags agree on a label.
+    'dutch deep house' yields itself and 'dutch', 'deep', 'house' (hyphens stay: 'hip-hop',
+    'k-pop'): a word shared by many granular tags ('house') is what lets tracks with different tags
+    agree on a label.
     """
     terms = set()
     for tag in tags or ():
@@ -46,7 +48,7 @@ class LabellingResult:
 
 
 def distinctiveness(term_sets: list[set], clusters: np.ndarray, min_share: float = 0.02) -> dict:
-    """Score every (cluster, term): share of the cluster's tracks with the term × its rarity elsewhere.
+    """Score every (cluster, term): share of the cluster's tracks with the term × rarity elsewhere.
 
     The seed ranked a cluster's keywords by raw frequency, so broad words ('pop') won everywhere.
     Here the share is multiplied by a smoothed inverse cluster frequency, where a term counts as
@@ -62,17 +64,26 @@ def distinctiveness(term_sets: list[set], clusters: np.ndarray, min_share: float
     n_clusters = len(sizes)
     scores = {}
     for cluster, terms in share.items():
-        scores[cluster] = {t: s * (math.log((1 + n_clusters) / (1 + present_in.get(t, 0))) + 1)
-                           for t, s in terms.items()}
+        scores[cluster] = {
+            t: s * (math.log((1 + n_clusters) / (1 + present_in.get(t, 0))) + 1)
+            for t, s in terms.items()
+        }
     return scores
 
 
-def label_tracks(tags: pd.Series, clusters, features: np.ndarray | None = None, keywords_per_cluster: int = 8,
-                 split_words: bool = True, neighbours: int = 7) -> LabellingResult:
+def label_tracks(
+    tags: pd.Series,
+    clusters,
+    features: np.ndarray | None = None,
+    keywords_per_cluster: int = 8,
+    split_words: bool = True,
+    neighbours: int = 7,
+) -> LabellingResult:
     """Give each track exactly one label, in four steps (counts of each are reported).
 
     1. cluster keywords: the most distinctive of the track's own cluster's top keywords that it has;
-    2. any keyword: the best-scoring keyword of any cluster that the track has, scored in its cluster;
+    2. any keyword: the best-scoring keyword of any cluster that the track has, scored in its
+       cluster;
     3. own tags: the track's most distinctive own term, even if it is no cluster's keyword;
     4. neighbours: tracks with no tags take the majority label of their nearest labelled tracks
        in feature space (needs `features`; otherwise they stay unlabelled).
@@ -80,8 +91,10 @@ def label_tracks(tags: pd.Series, clusters, features: np.ndarray | None = None, 
     clusters = np.asarray(clusters)
     term_sets = [tag_terms(t, split_words) for t in tags]
     scores = distinctiveness(term_sets, clusters)
-    keywords = {c: [t for t, _ in sorted(s.items(), key=lambda kv: (-kv[1], kv[0]))[:keywords_per_cluster]]
-                for c, s in scores.items()}
+    keywords = {
+        c: [t for t, _ in sorted(s.items(), key=lambda kv: (-kv[1], kv[0]))[:keywords_per_cluster]]
+        for c, s in scores.items()
+    }
     all_keywords = {t for ranked in keywords.values() for t in ranked}
     global_score = Counter()
     for cluster_scores in scores.values():
@@ -119,4 +132,6 @@ def label_tracks(tags: pd.Series, clusters, features: np.ndarray | None = None, 
     step_series = pd.Series(step, index=index, name="step")
     order = ["cluster keywords", "any keyword", "own tags", "neighbours", "unlabelled"]
     counts = {name: int((step_series == name).sum()) for name in order}
-    return LabellingResult(pd.Series(labels, index=index, name="label"), step_series, keywords, counts)
+    return LabellingResult(
+        pd.Series(labels, index=index, name="label"), step_series, keywords, counts
+    )

@@ -1,12 +1,22 @@
 """Loads and validates the genre bundle (numpy, no TensorFlow); ranks genres and families."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ml.bundle import (LABEL_ENCODER_FILE, MODEL_FILE, PARITY_TOLERANCE, PROBE_ROWS,
-                       SCALER_FILE, ModelUnavailable, load_file, probe_inputs, read_meta,
-                       read_network)
+from ml.bundle import (
+    LABEL_ENCODER_FILE,
+    MODEL_FILE,
+    PARITY_TOLERANCE,
+    PROBE_ROWS,
+    SCALER_FILE,
+    ModelUnavailable,
+    load_file,
+    probe_inputs,
+    read_meta,
+    read_network,
+)
 
 __all__ = ["GenrePredictor", "ModelUnavailable"]
 
@@ -47,7 +57,7 @@ class GenrePredictor:
 
     # -- loading ------------------------------------------------------------------------------
     @classmethod
-    def load(cls, models_dir: str) -> "GenrePredictor":
+    def load(cls, models_dir: str) -> GenrePredictor:
         """Load and validate the bundle, or raise ModelUnavailable saying what is wrong.
 
         Reads model.keras with h5py (ml.bundle), never through Keras: TensorFlow alone would
@@ -58,31 +68,44 @@ class GenrePredictor:
         encoder = load_file(models_dir, meta, SCALER_FILE, _joblib_load)
         label_encoder = load_file(models_dir, meta, LABEL_ENCODER_FILE, _joblib_load)
         if [str(c) for c in getattr(label_encoder, "classes_", [])] != meta["labels"]:
-            raise ModelUnavailable(f"the label set of {LABEL_ENCODER_FILE} differs from meta.json "
-                                   "(files from different trainings)")
+            raise ModelUnavailable(
+                f"the label set of {LABEL_ENCODER_FILE} differs from meta.json "
+                "(files from different trainings)"
+            )
         if list(getattr(encoder, "features", [])) != meta["features"]:
-            raise ModelUnavailable(f"the feature order of {SCALER_FILE} "
-                                   f"{list(getattr(encoder, 'features', []))} differs from "
-                                   f"meta.json {meta['features']} (files from different trainings)")
+            raise ModelUnavailable(
+                f"the feature order of {SCALER_FILE} "
+                f"{list(getattr(encoder, 'features', []))} differs from "
+                f"meta.json {meta['features']} (files from different trainings)"
+            )
 
         network = load_file(models_dir, meta, MODEL_FILE, read_network)
         n_inputs, n_outputs = network.n_inputs, network.n_outputs
         if n_inputs != encoder.n_outputs or n_inputs != meta["encoded_width"]:
-            raise ModelUnavailable(f"{MODEL_FILE} expects {n_inputs} inputs, {SCALER_FILE} gives "
-                                   f"{encoder.n_outputs} and meta.json says {meta['encoded_width']}")
+            raise ModelUnavailable(
+                f"{MODEL_FILE} expects {n_inputs} inputs, {SCALER_FILE} gives "
+                f"{encoder.n_outputs} and meta.json says {meta['encoded_width']}"
+            )
         if n_outputs != len(meta["labels"]):
-            raise ModelUnavailable(f"{MODEL_FILE} has {n_outputs} outputs for "
-                                   f"{len(meta['labels'])} labels in meta.json (other label set)")
+            raise ModelUnavailable(
+                f"{MODEL_FILE} has {n_outputs} outputs for "
+                f"{len(meta['labels'])} labels in meta.json (other label set)"
+            )
         # Keras's own outputs for fixed inputs, recorded at training: the numpy pass must match.
         try:
             expected = np.asarray(meta["numpy_parity"]["probe_proba"], dtype=np.float32)
         except (TypeError, ValueError):
             expected = None
-        if (expected is None or expected.shape != (PROBE_ROWS, n_outputs)
-                or not np.allclose(network(probe_inputs(n_inputs)), expected,
-                                   atol=PARITY_TOLERANCE, rtol=0)):
-            raise ModelUnavailable("numpy forward pass disagrees with the Keras model's "
-                                   "outputs recorded in meta.json")
+        if (
+            expected is None
+            or expected.shape != (PROBE_ROWS, n_outputs)
+            or not np.allclose(
+                network(probe_inputs(n_inputs)), expected, atol=PARITY_TOLERANCE, rtol=0
+            )
+        ):
+            raise ModelUnavailable(
+                "numpy forward pass disagrees with the Keras model's outputs recorded in meta.json"
+            )
         return cls(meta, encoder, network, label_encoder, models_dir)
 
     # -- predicting ---------------------------------------------------------------------------
@@ -96,16 +119,24 @@ class GenrePredictor:
         family_order = np.argsort(-family_proba)[:top_k]
         optional = self.encoder.maskable
         return {
-            "genres": [{"genre": self.labels[i], "family": self.family_of[self.labels[i]],
-                        "probability": round(float(proba[i]), 4)} for i in genre_order],
-            "families": [{"family": self.families[i], "probability": round(float(family_proba[i]), 4)}
-                         for i in family_order],
+            "genres": [
+                {
+                    "genre": self.labels[i],
+                    "family": self.family_of[self.labels[i]],
+                    "probability": round(float(proba[i]), 4),
+                }
+                for i in genre_order
+            ],
+            "families": [
+                {"family": self.families[i], "probability": round(float(family_proba[i]), 4)}
+                for i in family_order
+            ],
             "absent": [f for f in absent if f in optional],
             "imputed": [f for f in absent if f not in optional],
         }
 
     def predict(self, features, top_k: int = 5):
-        """Ranked genres and families for one track (dict) or each row of a DataFrame (list of results).
+        """Ranked genres and families for one track (dict) or each DataFrame row (list of results).
 
         An absent popularity is shown to the network as absent (it was trained that way) and listed
         under "absent"; any other absent feature takes its training median or most frequent value
@@ -123,8 +154,11 @@ class GenrePredictor:
         proba = self.predict_proba(frame)
         results = []
         for row, values in enumerate(proba):
-            absent = [f for f in self.encoder.features
-                      if f not in frame or not _present(_number(frame.at[row, f]))]
+            absent = [
+                f
+                for f in self.encoder.features
+                if f not in frame or not _present(_number(frame.at[row, f]))
+            ]
             results.append(self._ranked(values, absent, top_k))
         return results
 

@@ -1,4 +1,5 @@
 """Loads the genre → family taxonomy kept as data in ml/taxonomy.json."""
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,13 @@ def parse_taxonomy(document: dict) -> Taxonomy:
         descriptions[family] = entry.get("description", "")
         for genre in entry["genres"]:
             if genre in family_of:
-                raise TaxonomyError(f"genre {genre!r} is in both {family_of[genre]!r} and {family!r}")
+                raise TaxonomyError(
+                    f"genre {genre!r} is in both {family_of[genre]!r} and {family!r}"
+                )
             family_of[genre] = family
-    return Taxonomy(version=str(document["version"]), family_of=family_of, descriptions=descriptions)
+    return Taxonomy(
+        version=str(document["version"]), family_of=family_of, descriptions=descriptions
+    )
 
 
 @lru_cache(maxsize=4)

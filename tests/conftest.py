@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: the real data, a store loaded with it, and the flaskr-style app/client/runner."""
+"""Shared pytest fixtures: the real data, a store loaded with it, flaskr-style app/client/runner."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,8 @@ def pytest_sessionstart(session):
     if missing:
         raise pytest.UsageError(
             "The tests read the real data from ../shared/data (or PLOTIFY_SHARED_DATA); missing: "
-            + ", ".join(missing))
+            + ", ".join(missing)
+        )
 
 
 @pytest.fixture(scope="session")

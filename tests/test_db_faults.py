@@ -643,6 +643,7 @@ def _keras_config(change):
         with zipfile.ZipFile(path, "w") as archive:
             for name, data in members.items():
                 archive.writestr(name, data)
+
     return rewrite
 
 
@@ -684,21 +685,36 @@ BUNDLE_DAMAGE = {
         "scaler.joblib cannot be loaded",
     ),
     "scaler.joblib of other feature order, hash updated": (
-        _replace_and_rehash("scaler.joblib", _reordered_scaler), "feature order"),
+        _replace_and_rehash("scaler.joblib", _reordered_scaler),
+        "feature order",
+    ),
     "meta.json without the Keras parity record": (
-        lambda d: _edit_meta(d, lambda m: m.pop("numpy_parity")), "lacks or garbles numpy_parity"),
+        lambda d: _edit_meta(d, lambda m: m.pop("numpy_parity")),
+        "lacks or garbles numpy_parity",
+    ),
     "model.keras with an activation numpy lacks, hash updated": (
-        _replace_and_rehash("model.keras", _keras_config(
-            lambda layers: _first_dense(layers).__setitem__("activation", "mish"))),
-        "unsupported activation 'mish'"),
+        _replace_and_rehash(
+            "model.keras",
+            _keras_config(lambda layers: _first_dense(layers).__setitem__("activation", "mish")),
+        ),
+        "unsupported activation 'mish'",
+    ),
     "model.keras with another layer kind, hash updated": (
-        _replace_and_rehash("model.keras", _keras_config(
-            lambda layers: layers.insert(2, {"class_name": "BatchNormalization", "config": {}}))),
-        "unsupported layer BatchNormalization"),
+        _replace_and_rehash(
+            "model.keras",
+            _keras_config(
+                lambda layers: layers.insert(2, {"class_name": "BatchNormalization", "config": {}})
+            ),
+        ),
+        "unsupported layer BatchNormalization",
+    ),
     "model.keras whose config disagrees with its weights, hash updated": (
-        _replace_and_rehash("model.keras", _keras_config(
-            lambda layers: _first_dense(layers).__setitem__("units", 33))),
-        "the config says"),
+        _replace_and_rehash(
+            "model.keras",
+            _keras_config(lambda layers: _first_dense(layers).__setitem__("units", 33)),
+        ),
+        "the config says",
+    ),
 }
 
 

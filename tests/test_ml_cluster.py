@@ -1,4 +1,5 @@
-"""Affinity propagation: dense on small samples, the landmark variant, preference search, outputs."""
+"""Affinity propagation: dense on small samples, landmark variant, preference search, outputs."""
+
 import json
 
 import numpy as np
@@ -51,7 +52,13 @@ def test_landmark_ap_agrees_with_dense_ap(sample):
     assert landmark.method == "landmark"
     assert abs(landmark.n_clusters - dense.n_clusters) <= max(2, dense.n_clusters // 3)
     assert adjusted_rand_score(dense.labels, landmark.labels) > 0.3
-    assert abs(C.genre_purity(landmark.labels, tracks["label"]) - C.genre_purity(dense.labels, tracks["label"])) < 0.05
+    assert (
+        abs(
+            C.genre_purity(landmark.labels, tracks["label"])
+            - C.genre_purity(dense.labels, tracks["label"])
+        )
+        < 0.05
+    )
 
 
 def test_landmark_variant_is_chosen_automatically_above_the_threshold(sample):

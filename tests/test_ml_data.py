@@ -1,9 +1,16 @@
 """Loading, de-duplication and leak-free splits of the labelled 114k dataset."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from ml.data import RECORDING_KEY, collapse_labels, dedupe_tracks, default_dataset_csv, load_labelled_tracks
+from ml.data import (
+    RECORDING_KEY,
+    collapse_labels,
+    dedupe_tracks,
+    default_dataset_csv,
+    load_labelled_tracks,
+)
 from ml.split import make_split
 
 DATASET_CSV = default_dataset_csv()
@@ -22,7 +29,17 @@ def deduped(labelled):
 
 def test_csv_loads_in_the_store_frame_layout(labelled):
     assert len(labelled) == 114_000
-    for column in ("id", "name", "artists", "album", "label", "popularity", "tempo", "explicit", "primary_artist"):
+    for column in (
+        "id",
+        "name",
+        "artists",
+        "album",
+        "label",
+        "popularity",
+        "tempo",
+        "explicit",
+        "primary_artist",
+    ):
         assert column in labelled
     assert labelled["label"].nunique() == 114
     # The broken row (index 65900) has duration 0, which is treated as absent.
@@ -56,7 +73,9 @@ def test_label_choice_does_not_follow_file_order(labelled):
 def test_splits_share_no_group_and_are_deterministic(deduped, kind, key):
     tracks, _ = deduped
     split = make_split(tracks, kind)
-    parts = [set(tracks[key].iloc[p].fillna("")) - {""} for p in (split.train, split.val, split.test)]
+    parts = [
+        set(tracks[key].iloc[p].fillna("")) - {""} for p in (split.train, split.val, split.test)
+    ]
     assert not parts[0] & parts[1] and not parts[0] & parts[2] and not parts[1] & parts[2]
     assert len(split.train) + len(split.val) + len(split.test) == len(tracks)
     assert 0.17 < len(split.test) / len(tracks) < 0.23

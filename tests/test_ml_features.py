@@ -1,7 +1,7 @@
 """Feature encoding: fit on training rows only, explicit handling of absent features."""
+
 import numpy as np
 import pandas as pd
-import pytest
 
 from ml.features import ALL_FEATURES, FeatureEncoder, minmax_matrix, without
 
@@ -9,8 +9,12 @@ from ml.features import ALL_FEATURES, FeatureEncoder, minmax_matrix, without
 def frame(n, seed=0, **overrides):
     rng = np.random.default_rng(seed)
     data = {f: rng.random(n) for f in ALL_FEATURES}
-    data.update(key=rng.integers(0, 12, n).astype(float), mode=rng.integers(0, 2, n).astype(float),
-                time_signature=rng.choice([3.0, 4.0], n), explicit=rng.integers(0, 2, n).astype(float))
+    data.update(
+        key=rng.integers(0, 12, n).astype(float),
+        mode=rng.integers(0, 2, n).astype(float),
+        time_signature=rng.choice([3.0, 4.0], n),
+        explicit=rng.integers(0, 2, n).astype(float),
+    )
     data.update(overrides)
     return pd.DataFrame(data)
 

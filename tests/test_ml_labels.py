@@ -1,4 +1,5 @@
 """Keyword labelling of tracks with granular genre tags, step by step, on toy and real data."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +13,13 @@ DATASET_CSV = default_dataset_csv()
 
 
 def test_tag_terms_split_words_but_keep_hyphenated_names():
-    assert tag_terms(["Dutch Deep House", "k-pop"]) == {"dutch deep house", "dutch", "deep", "house", "k-pop"}
+    assert tag_terms(["Dutch Deep House", "k-pop"]) == {
+        "dutch deep house",
+        "dutch",
+        "deep",
+        "house",
+        "k-pop",
+    }
     assert tag_terms([]) == set()
 
 
@@ -29,12 +36,26 @@ def test_each_step_labels_the_tracks_it_should():
     tags = pd.Series([["k-pop"], ["k-pop", "pop"], ["pop"], ["metal"], ["metal"], ["polka"], []])
     clusters = np.array([0, 0, 0, 1, 1, 1, 1])
     features = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2], [5.05]])
-    result = label_tracks(tags, clusters, features, keywords_per_cluster=1, split_words=False, neighbours=2)
+    result = label_tracks(
+        tags, clusters, features, keywords_per_cluster=1, split_words=False, neighbours=2
+    )
     assert list(result.labels) == ["k-pop", "k-pop", "pop", "metal", "metal", "polka", "metal"]
-    assert list(result.step) == ["cluster keywords", "cluster keywords", "own tags", "cluster keywords",
-                                 "cluster keywords", "own tags", "neighbours"]
-    assert result.counts == {"cluster keywords": 4, "any keyword": 0, "own tags": 2, "neighbours": 1,
-                             "unlabelled": 0}
+    assert list(result.step) == [
+        "cluster keywords",
+        "cluster keywords",
+        "own tags",
+        "cluster keywords",
+        "cluster keywords",
+        "own tags",
+        "neighbours",
+    ]
+    assert result.counts == {
+        "cluster keywords": 4,
+        "any keyword": 0,
+        "own tags": 2,
+        "neighbours": 1,
+        "unlabelled": 0,
+    }
 
 
 def test_keyword_of_another_cluster_is_used_before_a_private_tag():
@@ -46,7 +67,11 @@ def test_keyword_of_another_cluster_is_used_before_a_private_tag():
 
 @pytest.mark.skipif(DATASET_CSV is None, reason="shared dataset not present")
 def test_real_tracks_get_one_label_each_and_neighbours_beat_the_majority_guess():
-    tracks = collapse_labels(load_labelled_tracks(DATASET_CSV)).sample(1200, random_state=5).reset_index(drop=True)
+    tracks = (
+        collapse_labels(load_labelled_tracks(DATASET_CSV))
+        .sample(1200, random_state=5)
+        .reset_index(drop=True)
+    )
     points, _ = F.minmax_matrix(tracks)
     clusters = affinity_propagation(points).labels
     tags = tracks["all_labels"].copy()

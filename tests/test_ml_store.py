@@ -1,4 +1,5 @@
-"""The ML loader reads the same labelled rows from the store (after an ETL import) as from the CSV."""
+"""The ML loader reads the same labelled rows from the store (after ETL import) as from the CSV."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,12 +32,17 @@ def imported_store(slice_csv, tmp_path_factory):
 
 
 def test_store_and_csv_give_the_same_labelled_tracks(imported_store, slice_csv):
-    from_store = load_labelled_tracks(imported_store).sort_values(["id", "label"]).reset_index(drop=True)
+    from_store = (
+        load_labelled_tracks(imported_store).sort_values(["id", "label"]).reset_index(drop=True)
+    )
     from_csv = load_labelled_tracks(slice_csv).sort_values(["id", "label"]).reset_index(drop=True)
     assert len(from_store) == len(from_csv) > 2500
     assert from_store["label"].tolist() == from_csv["label"].tolist()
     for column in ("tempo", "popularity", "duration_ms", "energy", "key", "explicit"):
-        assert np.allclose(from_store[column].to_numpy(dtype=float), from_csv[column].to_numpy(dtype=float),
-                           equal_nan=True), column
+        assert np.allclose(
+            from_store[column].to_numpy(dtype=float),
+            from_csv[column].to_numpy(dtype=float),
+            equal_nan=True,
+        ), column
     assert from_store["primary_artist"].tolist() == from_csv["primary_artist"].tolist()
     assert len(collapse_labels(from_store)) == from_csv["id"].nunique()

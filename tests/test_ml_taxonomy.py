@@ -1,4 +1,5 @@
 """The genre taxonomy covers every dataset genre exactly once and loads with a version."""
+
 import json
 
 import pandas as pd

@@ -1,4 +1,5 @@
-"""Train a small genre model on a slice of the real data; the saved bundle round-trips and is validated."""
+"""Train a small genre model on a real-data slice; the saved bundle round-trips and is validated."""
+
 import json
 import os
 import shutil
@@ -6,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+from ml.bundle import META_FILE, MODEL_FILE, PARITY_TOLERANCE
 from ml.data import default_dataset_csv, load_labelled_tracks
 from ml.evaluate import majority_baseline, top_k_accuracy
-from ml.bundle import META_FILE, MODEL_FILE, PARITY_TOLERANCE
 from ml.predictor import GenrePredictor, ModelUnavailable
 from ml.train import TrainConfig, predict_proba, train_bundle, without_optional
 
@@ -39,8 +40,16 @@ def copy_bundle(bundle, tmp_path):
 
 def test_meta_records_what_the_bundle_needs(bundle):
     models_dir, meta = bundle
-    for key in ("labels", "taxonomy_version", "library_versions", "training_data_sha256", "created", "features",
-                "files_sha256", "test_metrics"):
+    for key in (
+        "labels",
+        "taxonomy_version",
+        "library_versions",
+        "training_data_sha256",
+        "created",
+        "features",
+        "files_sha256",
+        "test_metrics",
+    ):
         assert meta[key]
     assert meta["labels"] == sorted(GENRES)
     assert "popularity" in meta["features"] and meta["optional_features"] == ["popularity"]
@@ -68,16 +77,19 @@ def test_bundle_round_trips_to_the_same_predictions(bundle, slice_frame):
     assert np.allclose(proba, predict_proba(model, encoded), atol=1e-5)
     # Rows without popularity encode exactly like masked rows, the way the model was trained.
     no_popularity = rows.assign(popularity=np.nan)
-    assert np.array_equal(predictor.encoder.transform(no_popularity), without_optional(predictor.encoder, encoded))
+    assert np.array_equal(
+        predictor.encoder.transform(no_popularity), without_optional(predictor.encoder, encoded)
+    )
     # And a second load gives identical answers.
     assert np.array_equal(proba, GenrePredictor.load(models_dir).predict_proba(rows))
     truth = predictor_labels(predictor, rows)
     assert top_k_accuracy(truth, proba, 3) > top_k_accuracy(
-        truth, majority_baseline(np.arange(len(GENRES)), len(rows), len(GENRES)), 3)
+        truth, majority_baseline(np.arange(len(GENRES)), len(rows), len(GENRES)), 3
+    )
 
 
 def test_numpy_predictions_equal_keras_on_the_whole_test_split(bundle, slice_frame):
-    """The workers' numpy pass gives the Keras model's probabilities, with and without popularity."""
+    """The workers' numpy pass gives the Keras model's probabilities, with/without popularity."""
     import keras
 
     from ml.split import SEED, make_split
@@ -104,12 +116,20 @@ def test_loading_the_bundle_never_imports_tensorflow(bundle):
     import sys
 
     models_dir, _ = bundle
-    code = ("import sys; from ml.predictor import GenrePredictor; "
-            f"p = GenrePredictor.load({models_dir!r}); p.predict({{'energy': 0.5}}); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
+    code = (
+        "import sys; from ml.predictor import GenrePredictor; "
+        f"p = GenrePredictor.load({models_dir!r}); p.predict({{'energy': 0.5}}); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
-                         check=True, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -120,9 +140,25 @@ def predictor_labels(predictor, rows):
 def test_predict_ranks_genres_and_families_and_copes_without_popularity(bundle, slice_frame):
     models_dir, _ = bundle
     predictor = GenrePredictor.load(models_dir)
-    track = slice_frame.iloc[0][["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-                                 "instrumentalness", "liveness", "valence", "tempo", "time_signature", "duration_ms",
-                                 "explicit", "popularity"]].to_dict()
+    track = slice_frame.iloc[0][
+        [
+            "danceability",
+            "energy",
+            "key",
+            "loudness",
+            "mode",
+            "speechiness",
+            "acousticness",
+            "instrumentalness",
+            "liveness",
+            "valence",
+            "tempo",
+            "time_signature",
+            "duration_ms",
+            "explicit",
+            "popularity",
+        ]
+    ].to_dict()
     result = predictor.predict(track, top_k=3)
     assert len(result["genres"]) == 3 and result["absent"] == [] and result["imputed"] == []
     probabilities = [g["probability"] for g in result["genres"]]
@@ -133,7 +169,9 @@ def test_predict_ranks_genres_and_families_and_copes_without_popularity(bundle, 
     result = predictor.predict(track)
     assert result["absent"] == ["popularity"]
     assert result["imputed"] == ["time_signature"]
-    assert abs(sum(g["probability"] for g in predictor.predict(track, top_k=8)["genres"]) - 1) < 0.01
+    assert (
+        abs(sum(g["probability"] for g in predictor.predict(track, top_k=8)["genres"]) - 1) < 0.01
+    )
 
 
 def test_truncated_model_file_is_refused(bundle, tmp_path):

@@ -1,4 +1,5 @@
-"""Browser-test fixtures: the app served on 127.0.0.1 over the real data, and Debian's Chromium via Playwright."""
+"""Browser-test fixtures: the app on 127.0.0.1 over real data; Debian's Chromium via Playwright."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,14 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM = os.environ.get("PLOTIFY_CHROMIUM", "/usr/bin/chromium")
 # Debian's Chromium, never `playwright install`; flags keep it quiet and offline.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
 
 
@@ -20,7 +27,9 @@ def built_assets():
     """The Vite bundle must exist (`npm run build`); the stylesheet is compiled here if missing."""
     bundle = os.path.join(ROOT, "static", "dist", "plotify.js")
     if not os.path.isfile(bundle):
-        pytest.fail("static/dist/plotify.js is missing: run `npm ci && npm run build` (make assets)")
+        pytest.fail(
+            "static/dist/plotify.js is missing: run `npm ci && npm run build` (make assets)"
+        )
     if not os.path.isfile(os.path.join(ROOT, "static", "css", "plotify.css")):
         from web.assets import build_css
 
@@ -29,7 +38,7 @@ def built_assets():
 
 @pytest.fixture(scope="session")
 def live_server(catalogue_db, trained_models_dir, built_assets, tmp_path_factory):
-    """The real app over a copy of the imported data, served by werkzeug in a thread; yields its base URL."""
+    """The real app over a copy of the imported data, in a werkzeug thread; yields its base URL."""
     from werkzeug.serving import make_server
 
     from tests.support import make_app
@@ -88,13 +97,19 @@ class ConsoleLog:
 
     def __init__(self, page):
         self.errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on(
+            "console", lambda message: message.type == "error" and self.errors.append(message.text)
+        )
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
 
     def unexpected(self, allowed_statuses: tuple[int, ...] = ()) -> list[str]:
-        """Errors other than the browser's note about an HTTP status the test provoked on purpose."""
+        """Errors other than the browser's note on an HTTP status the test provoked on purpose."""
         allowed = tuple(f"status of {status}" for status in allowed_statuses)
-        return [e for e in self.errors if not (allowed and "Failed to load resource" in e and any(a in e for a in allowed))]
+        return [
+            e
+            for e in self.errors
+            if not (allowed and "Failed to load resource" in e and any(a in e for a in allowed))
+        ]
 
 
 @pytest.fixture

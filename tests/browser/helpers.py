@@ -1,9 +1,14 @@
-"""Shared pieces of the browser tests: ids from the real data and page helpers (canvas marks need test hooks)."""
+"""Shared pieces of the browser tests: ids from the real data and page helpers.
+
+Canvas marks need test hooks.
+"""
+
 from __future__ import annotations
 
 import os
 import urllib.error
 import urllib.request
+
 from tests.support import PLAYLIST_TRACKS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -12,7 +17,8 @@ PLAYLIST_ID = "0fCFwL8LJE99raQb1g2YvF"
 PLAYLIST_SIZE = PLAYLIST_TRACKS
 CHARLES = "1221063701"  # one of the six people of the Plotify playlist (36 tracks)
 
-# wait_for_function gets arrow functions only: Playwright evals bare expressions, which the CSP forbids.
+# wait_for_function gets arrow functions only: Playwright evals bare expressions, which the CSP
+# forbids.
 
 
 def api_status(base_url: str, path: str) -> int:
@@ -28,7 +34,8 @@ def open_playlist(page) -> None:
     """Opens the page and waits for the Plotify playlist's scatter plot."""
     page.goto("/")
     page.wait_for_function(
-        "() => window.plotify && window.plotify.scatter && window.plotify.scatter.pointCount > 0")
+        "() => window.plotify && window.plotify.scatter && window.plotify.scatter.pointCount > 0"
+    )
 
 
 def wait_still(page) -> None:
@@ -37,14 +44,15 @@ def wait_still(page) -> None:
 
 
 def isolated_track(page, min_gap_px: float = 14.0) -> str:
-    """Id of a drawn track with no other drawn track within min_gap_px, so pointing at it is unambiguous."""
+    """Id of a drawn track with no other drawn track within min_gap_px: unambiguous to point at."""
     return page.evaluate(
         """(gap) => {
             const s = window.plotify.scatter;
             const ids = [].concat(...s.categories().map((c) => s.idsInCategory(c.key)));
             const points = ids.map((id) => [id, s.positionOf(id)]).filter(([, p]) => p);
             for (const [id, p] of points) {
-                if (points.every(([other, q]) => other === id || Math.hypot(p.x - q.x, p.y - q.y) > gap)) return id;
+                if (points.every(([other, q]) => other === id"""
+        """ || Math.hypot(p.x - q.x, p.y - q.y) > gap)) return id;
             }
             return null;
         }""",
@@ -58,7 +66,8 @@ def playlist_track(page, track_id: str) -> dict:
         """async ([playlist, id]) => {
             const reply = await (await fetch(`/api/tracks?playlist=${playlist}`)).json();
             const i = reply.columns.id.indexOf(id);
-            return {name: reply.columns.name[i], artists: reply.columns.artists[i], person: reply.columns.added_by[i]};
+            return {name: reply.columns.name[i], artists: reply.columns.artists[i],"""
+        """ person: reply.columns.added_by[i]};
         }""",
         [PLAYLIST_ID, track_id],
     )

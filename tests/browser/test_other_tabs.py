@@ -1,4 +1,5 @@
 """Recommendations, genre predictor, clusters and definitions tabs in Chromium."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,9 +19,17 @@ def test_recommendations_fill_and_sort(page, screenshot):
     table = page.get_by_test_id("recommendations")
     table.wait_for()
     assert table.locator("tbody tr").count() > 0
-    assert table.locator("tbody a").first.get_attribute("href").startswith("https://open.spotify.com/track/")
+    assert (
+        table.locator("tbody a")
+        .first.get_attribute("href")
+        .startswith("https://open.spotify.com/track/")
+    )
     table.get_by_role("button", name="Energy").click()
-    energies = [float(v) for v in table.locator("tbody tr td:nth-child(8)").all_inner_texts() if v != "\u2014"]
+    energies = [
+        float(v)
+        for v in table.locator("tbody tr td:nth-child(8)").all_inner_texts()
+        if v != "\u2014"
+    ]
     assert energies == sorted(energies, reverse=True)
     screenshot(page, "recommendations")
     assert page.console.unexpected() == []
@@ -29,7 +38,9 @@ def test_recommendations_fill_and_sort(page, screenshot):
 def test_predictor_refuses_empty_input_politely(page):
     page.goto("/#predict")
     requests = []
-    page.on("request", lambda request: "/api/predict" in request.url and requests.append(request.url))
+    page.on(
+        "request", lambda request: "/api/predict" in request.url and requests.append(request.url)
+    )
     page.locator("#predict-track").press("Enter")
     notice = page.get_by_test_id("predict-notice")
     notice.wait_for()
@@ -96,27 +107,56 @@ def test_definitions_and_axis_help(page, screenshot):
     assert page.locator("#x-axis").get_attribute("title")
 
 
-# ---- the predictor and clusters views against the API contract ---------------------------------------
-# These run whether or not a model is trained: the API's reply is replaced (page.route) by one built from a
-# real playlist track in the documented shape, so every part of the view is checked in every run.
+# ---- the predictor and clusters views against the API contract -----------------------------------
+# These run whether or not a model is trained: the API's reply is replaced (page.route) by one built
+# from a real playlist track in the documented shape, so every part of the view is checked in every
+# run.
+
 
 def test_predictor_renders_every_part_of_the_contract(page, screenshot):
     page.goto("/#predict")
     track = contract_track(page)
-    features = {name: track[name] for name in ("danceability", "energy", "valence", "acousticness", "tempo", "loudness")}
+    features = {
+        name: track[name]
+        for name in ("danceability", "energy", "valence", "acousticness", "tempo", "loudness")
+    }
     reply = {
         "match": track,
-        "candidates": [{"id": track["id"], "name": track["name"], "artists": track["artists"]},
-                       {"id": "0ofHAoxe9vBkTCp2UQIavz", "name": "Dreams - 2004 Remaster", "artists": "Fleetwood Mac"}],
-        "prediction": {"genres": [{"genre": "disco", "probability": 0.41}, {"genre": "funk", "probability": 0.22},
-                                  {"genre": "soul", "probability": 0.12}],
-                       "families": [{"family": "soul, funk & gospel", "probability": 0.63},
-                                    {"family": "pop", "probability": 0.2}]},
+        "candidates": [
+            {"id": track["id"], "name": track["name"], "artists": track["artists"]},
+            {
+                "id": "0ofHAoxe9vBkTCp2UQIavz",
+                "name": "Dreams - 2004 Remaster",
+                "artists": "Fleetwood Mac",
+            },
+        ],
+        "prediction": {
+            "genres": [
+                {"genre": "disco", "probability": 0.41},
+                {"genre": "funk", "probability": 0.22},
+                {"genre": "soul", "probability": 0.12},
+            ],
+            "families": [
+                {"family": "soul, funk & gospel", "probability": 0.63},
+                {"family": "pop", "probability": 0.2},
+            ],
+        },
         "actual": {"labels": ["disco"], "artist_genres": ["disco", "soft rock"]},
         "features": features,
-        "similar": [{"id": "0ofHAoxe9vBkTCp2UQIavz", "name": "Dreams - 2004 Remaster", "artists": "Fleetwood Mac",
-                     "genre": "rock", "distance": 0.123}],
-        "sources": {"track": "catalogue", "features": "file:user_song_info.csv", "model": "genre-mlp (contract test)"},
+        "similar": [
+            {
+                "id": "0ofHAoxe9vBkTCp2UQIavz",
+                "name": "Dreams - 2004 Remaster",
+                "artists": "Fleetwood Mac",
+                "genre": "rock",
+                "distance": 0.123,
+            }
+        ],
+        "sources": {
+            "track": "catalogue",
+            "features": "file:user_song_info.csv",
+            "model": "genre-mlp (contract test)",
+        },
     }
     page.route("**/api/predict?*", lambda route: route.fulfill(json=reply))
     page.fill("#predict-artist", track["artists"])
@@ -138,12 +178,26 @@ def test_predictor_renders_every_part_of_the_contract(page, screenshot):
 def test_clusters_render_the_contract(page, screenshot):
     page.goto("/#definitions")
     track = contract_track(page)
-    means = {"danceability": 0.6, "energy": 0.7, "valence": 0.5, "acousticness": 0.2, "tempo": 118.0}
+    means = {
+        "danceability": 0.6,
+        "energy": 0.7,
+        "valence": 0.5,
+        "acousticness": 0.2,
+        "tempo": 118.0,
+    }
     reply = {
-        "clusters": [{"id": i, "size": size, "exemplar": track,
-                      "genres": [{"genre": genre, "share": 0.5}, {"genre": "pop", "share": 0.3}],
-                      "mean_features": means}
-                     for i, (size, genre) in enumerate([(900, "disco"), (400, "metal"), (250, "ambient"), (60, "disco")])],
+        "clusters": [
+            {
+                "id": i,
+                "size": size,
+                "exemplar": track,
+                "genres": [{"genre": genre, "share": 0.5}, {"genre": "pop", "share": 0.3}],
+                "mean_features": means,
+            }
+            for i, (size, genre) in enumerate(
+                [(900, "disco"), (400, "metal"), (250, "ambient"), (60, "disco")]
+            )
+        ],
         "features": list(means),
         "n_tracks": 1610,
     }

@@ -1,4 +1,5 @@
 """Empty-store and failing-API states of the page in Chromium."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,7 +31,10 @@ def test_a_failing_api_shows_an_error_with_retry(page):
     def fail_once(route):
         if failures["left"]:
             failures["left"] -= 1
-            route.fulfill(status=500, json={"error": "internal_error", "message": "Something went wrong on our side."})
+            route.fulfill(
+                status=500,
+                json={"error": "internal_error", "message": "Something went wrong on our side."},
+            )
         else:
             route.continue_()
 
@@ -41,5 +45,8 @@ def test_a_failing_api_shows_an_error_with_retry(page):
     assert "Something went wrong on our side." in alert.inner_text()
     alert.get_by_role("button", name="Try again").click()
     page.wait_for_function(
-        "(n) => window.plotify && window.plotify.scatter && window.plotify.scatter.drawnCount === n", arg=PLAYLIST_SIZE)
+        "(n) => window.plotify && window.plotify.scatter"
+        " && window.plotify.scatter.drawnCount === n",
+        arg=PLAYLIST_SIZE,
+    )
     assert page.console.unexpected(allowed_statuses=(500,)) == []

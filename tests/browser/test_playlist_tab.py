@@ -1,4 +1,8 @@
-"""The Playlist tab in Chromium: canvas scatter plot, legend, tooltip, details, zoom, keyboard, phone width."""
+"""The Playlist tab in Chromium: canvas scatter plot, legend, tooltip, details and zoom.
+
+Also the keyboard and the phone width.
+"""
+
 from __future__ import annotations
 
 import json
@@ -6,15 +10,25 @@ import os
 
 import pytest
 
-from tests.browser.helpers import (ARTIFACTS, CHARLES, PLAYLIST_SIZE, isolated_track, open_playlist, playlist_track,
-                             wait_still)
+from tests.browser.helpers import (
+    ARTIFACTS,
+    CHARLES,
+    PLAYLIST_SIZE,
+    isolated_track,
+    open_playlist,
+    playlist_track,
+    wait_still,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def test_page_loads_without_console_errors(page, screenshot):
     open_playlist(page)
-    scatter = page.evaluate("() => ({drawn: window.plotify.scatter.drawnCount, count: window.plotify.scatter.pointCount})")
+    scatter = page.evaluate(
+        "() => ({drawn: window.plotify.scatter.drawnCount,"
+        " count: window.plotify.scatter.pointCount})"
+    )
     assert scatter["count"] == PLAYLIST_SIZE
     assert scatter["drawn"] == PLAYLIST_SIZE  # danceability × energy: every Plotify track has both
     # Colours come from the data: one legend entry per person who added tracks, with their counts.
@@ -45,7 +59,9 @@ def test_hiding_a_person_removes_their_points(page):
     assert len(theirs) == 36
     page.locator(f".legend-item[data-category='{CHARLES}'] input").uncheck()
     page.wait_for_function("(n) => window.plotify.scatter.drawnCount === n", arg=PLAYLIST_SIZE - 36)
-    positions = page.evaluate("(ids) => ids.map((id) => window.plotify.scatter.positionOf(id))", theirs)
+    positions = page.evaluate(
+        "(ids) => ids.map((id) => window.plotify.scatter.positionOf(id))", theirs
+    )
     assert positions == [None] * 36
     assert f"{PLAYLIST_SIZE - 36} tracks shown" in page.locator(".legend-total").inner_text()
     page.locator(f".legend-item[data-category='{CHARLES}'] input").check()
@@ -56,8 +72,12 @@ def test_hover_shows_the_right_tooltip_and_click_opens_details(page, screenshot)
     open_playlist(page)
     track = isolated_track(page)
     expected = playlist_track(page, track)
-    people = {p["id"]: p["display_name"] for p in page.evaluate(
-        "async () => (await (await fetch('/api/playlists')).json()).playlists[0].people")}
+    people = {
+        p["id"]: p["display_name"]
+        for p in page.evaluate(
+            "async () => (await (await fetch('/api/playlists')).json()).playlists[0].people"
+        )
+    }
     point = page.evaluate("(id) => window.plotify.scatter.positionOf(id)", track)
     page.mouse.move(point["x"], point["y"])
     tooltip = page.get_by_test_id("tooltip")
@@ -116,7 +136,8 @@ def test_whole_catalogue_colours_by_family(page, screenshot):
     page.wait_for_function("() => window.plotify.scatter.categories().length >= 100")
     page.select_option("#colour-select", "family")
     # Hover in the real page, Vue's tooltip update included (recorded as an artifact, not asserted).
-    timing = page.evaluate("""async () => {
+    timing = page.evaluate(
+        """async () => {
         const overlay = document.querySelector('.scatter-overlay');
         const box = overlay.getBoundingClientRect();
         const samples = [];
@@ -124,39 +145,47 @@ def test_whole_catalogue_colours_by_family(page, screenshot):
             const x = box.left + ((n * 37) % 100) / 100 * box.width;
             const y = box.top + ((n * 61) % 100) / 100 * box.height;
             const t0 = performance.now();
-            overlay.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y, bubbles: true, pointerType: 'mouse'}));
+            overlay.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y,"""
+        """ bubbles: true, pointerType: 'mouse'}));
             await Promise.resolve();  // Vue patches the tooltip in a microtask
             samples.push(performance.now() - t0);
         }
         samples.sort((a, b) => a - b);
         return {points: window.plotify.scatter.pointCount, lastDraw: window.plotify.lastDraw,
                 hoverMedianMs: samples[100], hoverP95Ms: samples[190], hoverMaxMs: samples[199]};
-    }""")
+    }"""
+    )
     with open(os.path.join(ARTIFACTS, "catalogue-timing.json"), "w", encoding="utf-8") as handle:
         json.dump(timing, handle, indent=2)
     page.mouse.move(640, 640)
     screenshot(page, "catalogue")
-    # Click the track under the pointer, then ask for its recommendations: catalogue tracks have none
-    # stored, so the tab falls back to (and says) "similar by audio features".
+    # Click the track under the pointer, then ask for its recommendations: catalogue tracks have
+    # none stored, so the tab falls back to (and says) "similar by audio features".
     page.wait_for_function("() => window.plotify.scatter.hoveredId !== null")
     track = page.evaluate("() => window.plotify.scatter.hoveredId")
     page.mouse.click(640, 640)
     page.get_by_test_id("track-details").get_by_role("button", name="Recommendations").click()
     page.get_by_test_id("recommendations").wait_for()
-    kind = page.evaluate("async (id) => (await (await fetch(`/api/tracks/${id}/recommendations`)).json()).kind", track)
+    kind = page.evaluate(
+        "async (id) => (await (await fetch(`/api/tracks/${id}/recommendations`)).json()).kind",
+        track,
+    )
     assert page.get_by_test_id("similar-note").is_visible() == (kind == "similar")
     screenshot(page, "recommendations-similar")
     assert page.console.unexpected() == []
 
 
 def test_phone_width_has_no_sideways_scroll(browser, live_server, screenshot):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=live_server, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     try:
         page.goto("/")
         page.wait_for_function(
-            "() => window.plotify && window.plotify.scatter && window.plotify.scatter.drawnCount > 0")
+            "() => window.plotify && window.plotify.scatter"
+            " && window.plotify.scatter.drawnCount > 0"
+        )
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         # No hover on a phone: a tap shows the tooltip and the details.
         # A tap only lands inside the viewport: bring the plot into view before reading positions.

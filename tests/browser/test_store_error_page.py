@@ -1,4 +1,5 @@
 """The page in Chromium when the database cannot be read: an error state that names the problem."""
+
 from __future__ import annotations
 
 import threading
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def broken_store_server(built_assets, tmp_path):
-    """The app over a file that is not a database (the store answers 503); yields its base URL and folder."""
+    """The app over a non-database file (the store answers 503); yields its base URL and folder."""
     from werkzeug.serving import make_server
 
     from tests.support import make_app
@@ -34,8 +35,14 @@ def test_unreadable_store_shows_what_is_wrong(browser, broken_store_server, scre
     problems = []
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
     # The browser logs each 503 it was sent on purpose; anything else logged is a fault.
-    page.on("console", lambda message: message.type == "error" and "status of 503" not in message.text
-            and problems.append(message.text))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and "status of 503" not in message.text
+            and problems.append(message.text)
+        ),
+    )
     try:
         page.goto("/")
         alert = page.locator("#panel-playlist [role=alert]")
