@@ -77,7 +77,7 @@ def code_of(side: str, work: str, commit: str) -> str:
     """A folder with the side's code: the working tree copied, or the baseline commit extracted."""
     target = os.path.join(work, side)
     if side == "after":
-        from bench_soak import NOT_SERVED
+        from bench.bench_soak import NOT_SERVED
 
         shutil.copytree(ROOT, target, ignore=NOT_SERVED)
     else:
