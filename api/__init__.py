@@ -1,4 +1,5 @@
 """The JSON API behind the page: playlists, tracks, recommendations, genre prediction, clusters."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -50,8 +51,9 @@ def warm_up(app) -> None:
     # a whole worker past its clients' timeouts (bench/bench_soak.py). A few are built here; the
     # tracks cache keeps eight documents.
     for name in datasets[:4]:
-        with app.test_request_context("/api/tracks", query_string={"dataset": name},
-                                      headers={"Accept-Encoding": "gzip"}):
+        with app.test_request_context(
+            "/api/tracks", query_string={"dataset": name}, headers={"Accept-Encoding": "gzip"}
+        ):
             try:
                 app.full_dispatch_request()
             except StoreUnavailable as exc:

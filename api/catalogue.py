@@ -1,4 +1,5 @@
 """An in-memory index of the stored tracks: genres, families, clusters, neighbours."""
+
 from __future__ import annotations
 
 import collections
@@ -120,8 +121,12 @@ class Catalogue:
                 self.columns[name] = _NumberColumn(series.to_numpy())
                 continue
             distinct: dict = {}
-            values = [None if v is None or (isinstance(v, float) and v != v)
-                      else distinct.setdefault(v, v) for v in series.tolist()]
+            values = [
+                None
+                if v is None or (isinstance(v, float) and v != v)
+                else distinct.setdefault(v, v)
+                for v in series.tolist()
+            ]
             self.frame[name] = pd.Series(values, dtype=object)
             self.columns[name] = values
         self.popularity = self.frame["popularity"].fillna(0).to_numpy()
@@ -165,7 +170,9 @@ class Catalogue:
         point = self.vector(features)
         if point is None or self.tree is None:
             return []
-        distances, rows = self.tree.query(point, k=min(k + len(exclude) + 5, len(self.indexed_rows)))
+        distances, rows = self.tree.query(
+            point, k=min(k + len(exclude) + 5, len(self.indexed_rows))
+        )
         found = []
         for distance, index in zip(np.atleast_1d(distances), np.atleast_1d(rows)):
             row = int(self.indexed_rows[index])
@@ -232,8 +239,12 @@ class CatalogueCache:
                 return catalogue, version
             if catalogue.version != version and not self._building:
                 self._building = True
-                threading.Thread(target=self._rebuild, args=(track_store, models_dir),
-                                 name="catalogue-rebuild", daemon=True).start()
+                threading.Thread(
+                    target=self._rebuild,
+                    args=(track_store, models_dir),
+                    name="catalogue-rebuild",
+                    daemon=True,
+                ).start()
             return catalogue, version
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""The API's endpoints; each reads the store or the per-process caches, never builds queries from text."""
+"""The API's endpoints: each reads the store or per-process caches, never a query built of text."""
+
 from __future__ import annotations
 
 import gzip
@@ -19,8 +20,20 @@ from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 
 # Stable, distinguishable colours for people, assigned in order of how many tracks they added.
-PERSON_COLOURS = ("#1db954", "#509bf5", "#f573a0", "#ffc864", "#af2896", "#ff6437", "#7e8c8d",
-                  "#27856a", "#8d67ab", "#e8115b", "#148a08", "#dc148c")
+PERSON_COLOURS = (
+    "#1db954",
+    "#509bf5",
+    "#f573a0",
+    "#ffc864",
+    "#af2896",
+    "#ff6437",
+    "#7e8c8d",
+    "#27856a",
+    "#8d67ab",
+    "#e8115b",
+    "#148a08",
+    "#dc148c",
+)
 
 
 def _catalogue():
@@ -34,8 +47,14 @@ def search_index():
 
 
 def _with_colours(people: list[dict]) -> list[dict]:
-    return [{**p, "display_name": p["display_name"] or p["id"],
-             "color": PERSON_COLOURS[i % len(PERSON_COLOURS)]} for i, p in enumerate(people)]
+    return [
+        {
+            **p,
+            "display_name": p["display_name"] or p["id"],
+            "color": PERSON_COLOURS[i % len(PERSON_COLOURS)],
+        }
+        for i, p in enumerate(people)
+    ]
 
 
 @bp.get("/playlists")
@@ -57,18 +76,19 @@ def tracks():
         raise bad_request("give either 'playlist' or 'dataset', not both")
     target = store.get_store()
     catalogue, version = current_app.extensions["catalogue"].current(
-        target, current_app.config["MODELS_DIR"])
+        target, current_app.config["MODELS_DIR"]
+    )
     # Cached on the catalogue itself. Playlist and dataset documents also read the store, so they
     # are keyed by its version; the whole catalogue's only by the catalogue it is made of (while a
     # newer catalogue is built in the background, the current one keeps its document).
     key = tracks_key(playlist, dataset, version if (playlist or dataset) else catalogue.version)
     etag, packed = catalogue.payloads.get_or_build(
-        key, lambda: encoded(_tracks_payload(target, catalogue, playlist, dataset)))
+        key, lambda: encoded(_tracks_payload(target, catalogue, playlist, dataset))
+    )
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
     gzipped = "gzip" in request.accept_encodings
-    response = Response(packed if gzipped else gzip.decompress(packed),
-                        mimetype="application/json")
+    response = Response(packed if gzipped else gzip.decompress(packed), mimetype="application/json")
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"
@@ -88,8 +108,10 @@ def prepare_catalogue(catalogue, target) -> None:
 
     Otherwise the first request after the swap would wait seconds for them.
     """
-    catalogue.payloads.put(tracks_key(None, None, catalogue.version),
-                           encoded(_tracks_payload(target, catalogue, None, None)))
+    catalogue.payloads.put(
+        tracks_key(None, None, catalogue.version),
+        encoded(_tracks_payload(target, catalogue, None, None)),
+    )
     index_for(catalogue)
 
 
@@ -101,17 +123,25 @@ def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None
         members = target.read_tracks_frame(playlist=playlist)
         extra = members[["id", "added_by", "added_at"]]
         people = [p for p in target.list_playlists() if p["id"] == playlist][0]["people"]
-        return {**tracks_document(catalogue, list(members["id"]), extra,
-                                  {"kind": "playlist", "id": playlist, "name": info["name"]}),
-                "people": _with_colours(people)}
+        return {
+            **tracks_document(
+                catalogue,
+                list(members["id"]),
+                extra,
+                {"kind": "playlist", "id": playlist, "name": info["name"]},
+            ),
+            "people": _with_colours(people),
+        }
     if dataset:
         if dataset not in {d["name"] for d in target.list_datasets()}:
             raise not_found(f"no labelled dataset named {dataset!r}")
         ids = list(dict.fromkeys(target.read_tracks_frame(dataset=dataset)["id"]))
-        return tracks_document(catalogue, ids, None, {"kind": "dataset", "name": dataset},
-                               keep_order=False)
-    return tracks_document(catalogue, list(catalogue.frame["id"]), None, {"kind": "catalogue"},
-                           keep_order=False)
+        return tracks_document(
+            catalogue, ids, None, {"kind": "dataset", "name": dataset}, keep_order=False
+        )
+    return tracks_document(
+        catalogue, list(catalogue.frame["id"]), None, {"kind": "catalogue"}, keep_order=False
+    )
 
 
 def _track_or_404(track_id: str) -> tuple[object, int]:
@@ -144,8 +174,15 @@ def recommendations(track_id):
             items.append({**details, "source": rec["source"], "rank": rec["rank"]})
         return jsonify(seed=seed, kind="stored", recommendations=items, total=len(stored))
     similar = catalogue.nearest(seed, k=limit, exclude={track_id})
-    items = [{**catalogue.record(catalogue.row_of[s["id"]]), "distance": s["distance"],
-              "source": "similar by audio features", "rank": i + 1} for i, s in enumerate(similar)]
+    items = [
+        {
+            **catalogue.record(catalogue.row_of[s["id"]]),
+            "distance": s["distance"],
+            "source": "similar by audio features",
+            "rank": i + 1,
+        }
+        for i, s in enumerate(similar)
+    ]
     return jsonify(seed=seed, kind="similar", recommendations=items, total=len(items))
 
 
@@ -197,29 +234,46 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         hits = _spotify_lookup(track_id, artist, title, near)
         match, candidates, source = hits[0], [_brief(h) for h in hits[1:]], "spotify"
         quality = {"kind": "remote", "score": None}
-    features = {f: match[f] for f in (*AUDIO_FEATURES, "popularity", "duration_ms")
-                if match.get(f) is not None}
+    features = {
+        f: match[f]
+        for f in (*AUDIO_FEATURES, "popularity", "duration_ms")
+        if match.get(f) is not None
+    }
     if not any(f in features for f in AUDIO_FEATURES):
-        raise APIError(404, "no_features", f"no audio features are known for {match.get('name')!r} "
-                       "(neither Spotify nor ReccoBeats has them)")
+        raise APIError(
+            404,
+            "no_features",
+            f"no audio features are known for {match.get('name')!r} "
+            "(neither Spotify nor ReccoBeats has them)",
+        )
     genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
     body = dict(
-        match=match, match_quality=quality, candidates=candidates,
+        match=match,
+        match_quality=quality,
+        candidates=candidates,
         prediction=predictor.predict(features, top_k=top_k),
-        actual={"labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
-                "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"})},
+        actual={
+            "labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
+            "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"}),
+        },
         features=features,
         similar=catalogue.nearest(match, k=5, exclude={match["id"]}),
-        sources={"track": source, "features": match.get("features_source"),
-                 "model": f"genre model trained {predictor.meta.get('created')}"},
+        sources={
+            "track": source,
+            "features": match.get("features_source"),
+            "model": f"genre model trained {predictor.meta.get('created')}",
+        },
     )
     return body, source == "catalogue"
 
 
 def _brief(record: dict) -> dict:
     artists = record.get("artists")
-    return {"id": record["id"], "name": record.get("name"),
-            "artists": ";".join(artists) if isinstance(artists, list) else artists}
+    return {
+        "id": record["id"],
+        "name": record.get("name"),
+        "artists": ";".join(artists) if isinstance(artists, list) else artists,
+    }
 
 
 def _did_you_mean(near: list[dict]) -> str:
@@ -230,8 +284,11 @@ def _did_you_mean(near: list[dict]) -> str:
 def _no_match(what: str, near: list[dict], where: str):
     """404 for text nothing matches: "did you mean …" with the near misses, when there are any."""
     if near:
-        return APIError(404, "no_close_match",
-                        f"no track matches {what!r} closely {where}.{_did_you_mean(near)}")
+        return APIError(
+            404,
+            "no_close_match",
+            f"no track matches {what!r} closely {where}.{_did_you_mean(near)}",
+        )
     return not_found(f"no track matching {what!r} {where}")
 
 
@@ -245,16 +302,19 @@ def _live_settings():
 
     try:
         # A person is waiting: one retry and a short rate-limit budget, as the app, not a user.
-        return live_settings(current_app.config, current_app.instance_path, retries=1,
-                             max_wait=5.0, user_auth=False)
+        return live_settings(
+            current_app.config, current_app.instance_path, retries=1, max_wait=5.0, user_auth=False
+        )
     except ValueError as exc:  # e.g. ETL_HTTP_TIMEOUT=10s
         current_app.logger.error("live ETL settings: %s", exc)
-        raise APIError(503, "spotify_misconfigured",
-                       "The Spotify look-up is misconfigured on the server.") from None
+        raise APIError(
+            503, "spotify_misconfigured", "The Spotify look-up is misconfigured on the server."
+        ) from None
 
 
-def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None,
-                    near: list[dict] = ()) -> list[dict]:
+def _spotify_lookup(
+    track_id: str | None, artist: str | None, title: str | None, near: list[dict] = ()
+) -> list[dict]:
     """Tracks from Spotify search (features through the ETL providers), or a 404/502 APIError."""
     from etl.auth import MissingCredentials
     from etl.calls import ApiError
@@ -262,19 +322,26 @@ def _spotify_lookup(track_id: str | None, artist: str | None, title: str | None,
 
     what = track_id or " – ".join(x for x in (artist, title) if x)
     if not _spotify_configured():
-        raise _no_match(what, near, "in the local catalogue (set SPOTIFY_CLIENT_ID and "
-                        "SPOTIFY_CLIENT_SECRET to search Spotify too)")
+        raise _no_match(
+            what,
+            near,
+            "in the local catalogue (set SPOTIFY_CLIENT_ID and "
+            "SPOTIFY_CLIENT_SECRET to search Spotify too)",
+        )
     try:
         lookup = TrackLookup(store.get_store(), _live_settings())
     except ValueError as exc:  # an unknown provider name
         current_app.logger.error("live ETL settings: %s", exc)
-        raise APIError(503, "spotify_misconfigured",
-                       "The Spotify look-up is misconfigured on the server.") from None
+        raise APIError(
+            503, "spotify_misconfigured", "The Spotify look-up is misconfigured on the server."
+        ) from None
     # Field filters keep Spotify's search precise; the text is passed as data, never as a query
     # language of ours.
     query = " ".join(
-        part for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
-        if part)
+        part
+        for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
+        if part
+    )
     try:
         hits = lookup.by_id(track_id) if track_id else lookup.search(query, limit=10)
     except MissingCredentials as exc:
@@ -313,8 +380,9 @@ def search():
         results += [r for r in remote_hits if r["id"] not in known]
     if not results:
         raise not_found(f"nothing in the catalogue matches {text!r}")
-    return jsonify(query=text, results=results,
-                   artists=index.artists_matching(hits, fold(text)), remote=remote)
+    return jsonify(
+        query=text, results=results, artists=index.artists_matching(hits, fold(text)), remote=remote
+    )
 
 
 def _spotify_search(query, artist, title, limit: int) -> tuple[list[dict], dict]:
@@ -328,8 +396,10 @@ def _spotify_search(query, artist, title, limit: int) -> tuple[list[dict], dict]
     from etl.spotify import safe_track_record
 
     words = query or " ".join(
-        part for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
-        if part)
+        part
+        for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
+        if part
+    )
     try:
         found = Clients(_live_settings()).spotify.search_tracks(words, limit)
     except MissingCredentials as exc:
@@ -338,8 +408,17 @@ def _spotify_search(query, artist, title, limit: int) -> tuple[list[dict], dict]
         current_app.logger.warning("Spotify search failed: %s", exc)
         return [], {"status": "failed", "count": 0, "message": "Spotify could not be searched."}
     records = [r for r in map(safe_track_record, found) if r]
-    hits = [{**_brief(r), "genre": None, "popularity": r.get("popularity"), "match": "remote",
-             "score": None, "source": "spotify"} for r in records]
+    hits = [
+        {
+            **_brief(r),
+            "genre": None,
+            "popularity": r.get("popularity"),
+            "match": "remote",
+            "score": None,
+            "source": "spotify",
+        }
+        for r in records
+    ]
     return hits, {"status": "ok", "count": len(hits)}
 
 
@@ -355,9 +434,18 @@ def search_examples():
     # Drawn from the 200 most popular, so every example is a track people know and is there.
     top = np.argsort(-index.popularity, kind="stable")[:200]
     picked = np.random.default_rng().choice(top, size=min(count, len(top)), replace=False)
-    return jsonify(examples=[
-        {"id": index.ids[r], "name": index.names[r], "artist": index.artists[r].split(";")[0],
-         "artists": index.artists[r], "genre": index.genres[r]} for r in picked.tolist()])
+    return jsonify(
+        examples=[
+            {
+                "id": index.ids[r],
+                "name": index.names[r],
+                "artist": index.artists[r].split(";")[0],
+                "artists": index.artists[r],
+                "genre": index.genres[r],
+            }
+            for r in picked.tolist()
+        ]
+    )
 
 
 @bp.get("/clusters")
@@ -391,15 +479,20 @@ def healthz():
         problem = target.write_problem()
         if problem is not None:
             current_app.logger.warning("healthz: writes refused: %s", problem)
-            store_status.update(status="writes_refused", reason=problem.reason,
-                                message=problem.message)
+            store_status.update(
+                status="writes_refused", reason=problem.reason, message=problem.message
+            )
     except StoreUnavailable as exc:
         current_app.logger.warning("healthz: %s", exc)
         store_status.update(status="unavailable", reason=exc.reason, message=exc.message)
     model = current_app.extensions["model"].status()
     readable = store_status["status"] != "unavailable"
-    body = {"status": "ok" if store_status["status"] == "ok" else "degraded",
-            "store": store_status, "model": model,
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3)}
-    return current_app.response_class(json.dumps(body), status=200 if readable else 503,
-                                      mimetype="application/json")
+    body = {
+        "status": "ok" if store_status["status"] == "ok" else "degraded",
+        "store": store_status,
+        "model": model,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    return current_app.response_class(
+        json.dumps(body), status=200 if readable else 503, mimetype="application/json"
+    )

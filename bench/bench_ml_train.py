@@ -1,4 +1,5 @@
 """Benchmark: genre-bundle training time; Keras vs baselines on both splits (writes the report)."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,27 +30,44 @@ def main(argv=None) -> dict:
     load = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), cpu_seconds()
     meta = train_bundle(frame, args.models_dir)
-    training = {"wall_seconds": round(time.perf_counter() - wall, 1), "cpu_seconds": round(cpu_seconds() - cpu, 1),
-                "load_average_before": round(load, 2), "load_average_after": round(os.getloadavg()[0], 2),
-                "fit_seconds": meta["train_seconds"], "epochs": meta["epochs"]}
-    results = {"benchmark": "ml_train", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-               "goal": {"full_training_seconds": 180}, "training": training,
-               "bundle_test_metrics": meta["test_metrics"]}
+    training = {
+        "wall_seconds": round(time.perf_counter() - wall, 1),
+        "cpu_seconds": round(cpu_seconds() - cpu, 1),
+        "load_average_before": round(load, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
+        "fit_seconds": meta["train_seconds"],
+        "epochs": meta["epochs"],
+    }
+    results = {
+        "benchmark": "ml_train",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "goal": {"full_training_seconds": 180},
+        "training": training,
+        "bundle_test_metrics": meta["test_metrics"],
+    }
     if not args.skip_report:
-        report = write_report(frame, os.path.join(args.models_dir, "report"),
-                              clusters_json=os.path.join(args.models_dir, "clusters.json"))
+        report = write_report(
+            frame,
+            os.path.join(args.models_dir, "report"),
+            clusters_json=os.path.join(args.models_dir, "clusters.json"),
+        )
         results["runs"] = report["runs"]
         for run in report["runs"]:
             models = run["models"]
             keras, hgb = models["keras"], models["hist_gradient_boosting"]
             others = [o for n, o in models.items() if n != "keras"]
-            run["keras_ahead"] = {f"{level} {m}": keras[level][m] > max(o[level][m] for o in others)
-                                  for level in ("fine", "family")
-                                  for m in ("top1", "top5", "macro_f1")}
-            run["fit_time_ratio_keras_over_hgb"] = round(keras["fit_seconds"] / hgb["fit_seconds"], 3)
+            run["keras_ahead"] = {
+                f"{level} {m}": keras[level][m] > max(o[level][m] for o in others)
+                for level in ("fine", "family")
+                for m in ("top1", "top5", "macro_f1")
+            }
+            run["fit_time_ratio_keras_over_hgb"] = round(
+                keras["fit_seconds"] / hgb["fit_seconds"], 3
+            )
             run["fit_time_ratio_keras_over_lightgbm"] = round(
-                keras["fit_seconds"] / models["lightgbm"]["fit_seconds"], 3)
+                keras["fit_seconds"] / models["lightgbm"]["fit_seconds"], 3
+            )
         results["report_seconds"] = report["seconds"]
     results["met"] = {"training_within_180s": training["wall_seconds"] <= 180}
     save_results("ml_train", results, render(results))
@@ -58,31 +76,45 @@ def main(argv=None) -> dict:
 
 def render(r: dict) -> str:
     t = r["training"]
-    lines = [f"# Genre model benchmark ({r['date']}, {r['machine']['cpus']} CPUs)", "",
-             f"Full bundle training (artist split; de-duplication, encoding, {t['epochs']} epochs, "
-             f"saving): {t['wall_seconds']} s wall, {t['cpu_seconds']} s CPU of this process (goal "
-             f"≤ 180 s wall; other work on the machine: load average {t['load_average_before']} "
-             f"before, {t['load_average_after']} after).", ""]
+    lines = [
+        f"# Genre model benchmark ({r['date']}, {r['machine']['cpus']} CPUs)",
+        "",
+        f"Full bundle training (artist split; de-duplication, encoding, {t['epochs']} epochs, "
+        f"saving): {t['wall_seconds']} s wall, {t['cpu_seconds']} s CPU of this process (goal "
+        f"≤ 180 s wall; other work on the machine: load average {t['load_average_before']} "
+        f"before, {t['load_average_after']} after).",
+        "",
+    ]
     if "runs" in r:
-        lines += ["| split | popularity | model | top-1 | top-5 | macro-F1 | family top-1 | "
-                  "family top-5 | family macro-F1 | fit s |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "| split | popularity | model | top-1 | top-5 | macro-F1 | family top-1 | "
+            "family top-5 | family macro-F1 | fit s |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for run in r["runs"]:
             for name, s in run["models"].items():
                 pop = "yes" if run["variant"] == "with_popularity" else "no"
                 fine, family = s["fine"], s["family"]
-                lines.append(f"| {run['split']} | {pop} | {name} | {fine['top1']:.3f} | "
-                             f"{fine['top5']:.3f} | {fine['macro_f1']:.3f} | {family['top1']:.3f} | "
-                             f"{family['top5']:.3f} | {family['macro_f1']:.3f} | "
-                             f"{s.get('fit_seconds', '')} |")
-        lines += ["", "Keras ahead of every baseline (fine genres and families: top-1, top-5, "
-                  "macro-F1); fit-time ratios Keras/HGB and Keras/LightGBM:", ""]
+                lines.append(
+                    f"| {run['split']} | {pop} | {name} | {fine['top1']:.3f} | "
+                    f"{fine['top5']:.3f} | {fine['macro_f1']:.3f} | {family['top1']:.3f} | "
+                    f"{family['top5']:.3f} | {family['macro_f1']:.3f} | "
+                    f"{s.get('fit_seconds', '')} |"
+                )
+        lines += [
+            "",
+            "Keras ahead of every baseline (fine genres and families: top-1, top-5, "
+            "macro-F1); fit-time ratios Keras/HGB and Keras/LightGBM:",
+            "",
+        ]
         for run in r["runs"]:
             behind = [k for k, ahead in run["keras_ahead"].items() if not ahead]
-            lines.append(f"- {run['split']}, {run['variant']}: "
-                         f"{'ahead on all six' if not behind else 'not ahead on ' + ', '.join(behind)}"
-                         f"; time ratios {run['fit_time_ratio_keras_over_hgb']} / "
-                         f"{run['fit_time_ratio_keras_over_lightgbm']}")
+            lines.append(
+                f"- {run['split']}, {run['variant']}: "
+                f"{'ahead on all six' if not behind else 'not ahead on ' + ', '.join(behind)}"
+                f"; time ratios {run['fit_time_ratio_keras_over_hgb']} / "
+                f"{run['fit_time_ratio_keras_over_lightgbm']}"
+            )
     return "\n".join(lines) + "\n"
 
 

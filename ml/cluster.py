@@ -1,4 +1,5 @@
 """Affinity propagation over MinMax-scaled audio features, dense or on weighted landmarks."""
+
 from __future__ import annotations
 
 import json
@@ -49,14 +50,25 @@ def scaled_preference(n_tracks: int, per_10k: float = SEED_PREFERENCE_PER_10K) -
     return per_10k * n_tracks / 10_000
 
 
-def _run_ap(similarity: np.ndarray, preference: float, damping: float, max_iter: int,
-            convergence_iter: int, seed: int):
+def _run_ap(
+    similarity: np.ndarray,
+    preference: float,
+    damping: float,
+    max_iter: int,
+    convergence_iter: int,
+    seed: int,
+):
     from sklearn.cluster import AffinityPropagation
     from sklearn.exceptions import ConvergenceWarning
 
-    model = AffinityPropagation(affinity="precomputed", preference=preference, damping=damping,
-                                max_iter=max_iter, convergence_iter=convergence_iter,
-                                random_state=seed)
+    model = AffinityPropagation(
+        affinity="precomputed",
+        preference=preference,
+        damping=damping,
+        max_iter=max_iter,
+        convergence_iter=convergence_iter,
+        random_state=seed,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         try:
@@ -65,10 +77,12 @@ def _run_ap(similarity: np.ndarray, preference: float, damping: float, max_iter:
             raise ConvergenceError(
                 f"affinity propagation did not converge in {max_iter} iterations "
                 f"(preference {preference:.2f}, damping {damping}): {warning}. "
-                "Raise max_iter or damping, or change the preference.") from None
+                "Raise max_iter or damping, or change the preference."
+            ) from None
     if len(model.cluster_centers_indices_) == 0 or (model.labels_ < 0).any():
         raise ConvergenceError(
-            f"affinity propagation found no exemplars (preference {preference:.2f})")
+            f"affinity propagation found no exemplars (preference {preference:.2f})"
+        )
     return model.labels_, np.asarray(model.cluster_centers_indices_), int(model.n_iter_)
 
 
@@ -79,19 +93,33 @@ def negative_squared_distances(a: np.ndarray, b: np.ndarray | None = None) -> np
     return -euclidean_distances(a, a if b is None else b, squared=True)
 
 
-def dense_ap(points: np.ndarray, preference: float, damping: float = 0.9, max_iter: int = 400,
-             convergence_iter: int = 30, seed: int = 0) -> Clustering:
+def dense_ap(
+    points: np.ndarray,
+    preference: float,
+    damping: float = 0.9,
+    max_iter: int = 400,
+    convergence_iter: int = 30,
+    seed: int = 0,
+) -> Clustering:
     """scikit-learn affinity propagation on the full similarity matrix (memory grows as n²)."""
     started = time.perf_counter()
     similarity = negative_squared_distances(points)
-    labels, exemplars, n_iter = _run_ap(similarity, preference, damping, max_iter,
-                                        convergence_iter, seed)
+    labels, exemplars, n_iter = _run_ap(
+        similarity, preference, damping, max_iter, convergence_iter, seed
+    )
     return Clustering(labels, exemplars, "dense", preference, n_iter, time.perf_counter() - started)
 
 
-def landmark_ap(points: np.ndarray, preference: float, n_landmarks: int = DEFAULT_LANDMARKS,
-                damping: float = 0.9, max_iter: int = 400, convergence_iter: int = 30,
-                seed: int = 0, progress=None) -> Clustering:
+def landmark_ap(
+    points: np.ndarray,
+    preference: float,
+    n_landmarks: int = DEFAULT_LANDMARKS,
+    damping: float = 0.9,
+    max_iter: int = 400,
+    convergence_iter: int = 30,
+    seed: int = 0,
+    progress=None,
+) -> Clustering:
     """Affinity propagation on k-means landmarks weighted by the tracks they stand for.
 
     For a landmark i holding w_i tracks around centroid c_i, the tracks' summed squared distance to
@@ -104,8 +132,14 @@ def landmark_ap(points: np.ndarray, preference: float, n_landmarks: int = DEFAUL
 
     started = time.perf_counter()
     n_landmarks = min(n_landmarks, len(points))
-    kmeans = MiniBatchKMeans(n_clusters=n_landmarks, batch_size=4096, n_init=1, max_iter=50,
-                             random_state=seed, reassignment_ratio=0.001)
+    kmeans = MiniBatchKMeans(
+        n_clusters=n_landmarks,
+        batch_size=4096,
+        n_init=1,
+        max_iter=50,
+        random_state=seed,
+        reassignment_ratio=0.001,
+    )
     cell = kmeans.fit_predict(points)
     weights = np.bincount(cell, minlength=n_landmarks).astype(np.float64)
     occupied = weights > 0
@@ -117,20 +151,31 @@ def landmark_ap(points: np.ndarray, preference: float, n_landmarks: int = DEFAUL
 
     similarity = weights[:, None] * negative_squared_distances(centroids)
     landmark_labels, landmark_exemplars, n_iter = _run_ap(
-        similarity, preference, damping, max_iter, convergence_iter, seed)
+        similarity, preference, damping, max_iter, convergence_iter, seed
+    )
     if progress:
         progress(f"AP on landmarks: {len(landmark_exemplars)} clusters in {n_iter} iterations")
 
     exemplar_tracks = _nearest_rows(points, centroids[landmark_exemplars])
     labels = _nearest_rows(points[exemplar_tracks], points, chunk=20_000, axis_swap=True)
-    details = {"landmarks": int(len(centroids)),
-               "landmark_assignment_agreement": float(np.mean(labels == landmark_labels[cell]))}
-    return Clustering(labels, exemplar_tracks, "landmark", preference, n_iter,
-                      time.perf_counter() - started, details)
+    details = {
+        "landmarks": int(len(centroids)),
+        "landmark_assignment_agreement": float(np.mean(labels == landmark_labels[cell])),
+    }
+    return Clustering(
+        labels,
+        exemplar_tracks,
+        "landmark",
+        preference,
+        n_iter,
+        time.perf_counter() - started,
+        details,
+    )
 
 
-def _nearest_rows(points: np.ndarray, queries: np.ndarray, chunk: int = 20_000,
-                  axis_swap: bool = False):
+def _nearest_rows(
+    points: np.ndarray, queries: np.ndarray, chunk: int = 20_000, axis_swap: bool = False
+):
     """For each query, the index of its nearest row in points (chunked to bound memory).
 
     With axis_swap the roles are exchanged: `points` are the few centres, `queries` the many rows,
@@ -139,14 +184,24 @@ def _nearest_rows(points: np.ndarray, queries: np.ndarray, chunk: int = 20_000,
     from sklearn.metrics import pairwise_distances_argmin
 
     if axis_swap:
-        return np.concatenate([pairwise_distances_argmin(queries[i:i + chunk], points)
-                               for i in range(0, len(queries), chunk)])
+        return np.concatenate(
+            [
+                pairwise_distances_argmin(queries[i : i + chunk], points)
+                for i in range(0, len(queries), chunk)
+            ]
+        )
     return np.array([pairwise_distances_argmin(q[None, :], points)[0] for q in queries])
 
 
-def affinity_propagation(points: np.ndarray, preference: float | None = None, method: str = "auto",
-                         dense_limit: int = DENSE_LIMIT, seed: int = 0, progress=None,
-                         **options) -> Clustering:
+def affinity_propagation(
+    points: np.ndarray,
+    preference: float | None = None,
+    method: str = "auto",
+    dense_limit: int = DENSE_LIMIT,
+    seed: int = 0,
+    progress=None,
+    **options,
+) -> Clustering:
     """Cluster the rows of points; dense AP up to dense_limit rows, landmark AP above ('auto')."""
     if preference is None:
         preference = scaled_preference(len(points))
@@ -159,9 +214,16 @@ def affinity_propagation(points: np.ndarray, preference: float | None = None, me
     raise ValueError(f"unknown method {method!r}; expected auto, dense or landmark")
 
 
-def search_preference(points: np.ndarray, target_clusters: int, method: str = "auto",
-                      steps: int = 12,
-                      tolerance: int = 0, progress=None, seed: int = 0, **options) -> Clustering:
+def search_preference(
+    points: np.ndarray,
+    target_clusters: int,
+    method: str = "auto",
+    steps: int = 12,
+    tolerance: int = 0,
+    progress=None,
+    seed: int = 0,
+    **options,
+) -> Clustering:
     """Bisect the preference (on a log scale) until AP yields target_clusters (± tolerance).
 
     More negative preferences give fewer clusters. Returns the clustering closest to the target.
@@ -178,8 +240,10 @@ def search_preference(points: np.ndarray, target_clusters: int, method: str = "a
             high = preference
             continue
         if progress:
-            progress(f"search step {step + 1}: preference {preference:.1f} → "
-                     f"{result.n_clusters} clusters")
+            progress(
+                f"search step {step + 1}: preference {preference:.1f} → "
+                f"{result.n_clusters} clusters"
+            )
         distance = abs(result.n_clusters - target_clusters)
         if best is None or distance < abs(best.n_clusters - target_clusters):
             best = result
@@ -191,7 +255,8 @@ def search_preference(points: np.ndarray, target_clusters: int, method: str = "a
             low = preference
     if best is None:
         raise ConvergenceError(
-            f"no preference in the search range converged for {target_clusters} clusters")
+            f"no preference in the search range converged for {target_clusters} clusters"
+        )
     best.details["target_clusters"] = target_clusters
     return best
 
@@ -204,12 +269,14 @@ def genre_purity(labels: np.ndarray, genres) -> float:
     return float(top.sum() / len(frame))
 
 
-def summarise(tracks: pd.DataFrame, result: Clustering, features=F.SEED_CLUSTER_FEATURES,
-              top_n: int = 5) -> dict:
+def summarise(
+    tracks: pd.DataFrame, result: Clustering, features=F.SEED_CLUSTER_FEATURES, top_n: int = 5
+) -> dict:
     """Per cluster: size, exemplar track, genre and family composition, mean raw features."""
     taxonomy = load_taxonomy()
-    label_lists = (tracks["all_labels"] if "all_labels" in tracks
-                   else tracks["label"].map(lambda g: [g]))
+    label_lists = (
+        tracks["all_labels"] if "all_labels" in tracks else tracks["label"].map(lambda g: [g])
+    )
     clusters = []
     for number, exemplar in enumerate(result.exemplars):
         members = np.flatnonzero(result.labels == number)
@@ -220,18 +287,27 @@ def summarise(tracks: pd.DataFrame, result: Clustering, features=F.SEED_CLUSTER_
                 genres[genre] += 1 / len(labels)
                 families[taxonomy.family(genre)] += 1 / len(labels)
         row = tracks.iloc[exemplar]
-        clusters.append({
-            "cluster": number,
-            "size": int(len(members)),
-            "exemplar": {"id": row["id"], "name": _text(row.get("name")),
-                         "artists": _text(row.get("artists")),
-                         "label": _text(row.get("label"))},
-            "top_genres": [{"genre": g, "share": round(c / len(members), 4)}
-                           for g, c in genres.most_common(top_n)],
-            "top_families": [{"family": f, "share": round(c / len(members), 4)}
-                             for f, c in families.most_common(3)],
-            "mean_features": {f: _round(tracks[f].iloc[members].mean()) for f in features},
-        })
+        clusters.append(
+            {
+                "cluster": number,
+                "size": int(len(members)),
+                "exemplar": {
+                    "id": row["id"],
+                    "name": _text(row.get("name")),
+                    "artists": _text(row.get("artists")),
+                    "label": _text(row.get("label")),
+                },
+                "top_genres": [
+                    {"genre": g, "share": round(c / len(members), 4)}
+                    for g, c in genres.most_common(top_n)
+                ],
+                "top_families": [
+                    {"family": f, "share": round(c / len(members), 4)}
+                    for f, c in families.most_common(3)
+                ],
+                "mean_features": {f: _round(tracks[f].iloc[members].mean()) for f in features},
+            }
+        )
     clusters.sort(key=lambda c: -c["size"])
     return {
         "method": result.method,
@@ -257,9 +333,14 @@ def _round(value):
     return None if pd.isna(value) else round(float(value), 4)
 
 
-def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: str,
-                  sample: int = 6000,
-                  seed: int = 0) -> None:
+def plot_clusters(
+    points: np.ndarray,
+    result: Clustering,
+    summary: dict,
+    path: str,
+    sample: int = 6000,
+    seed: int = 0,
+) -> None:
     """Two panels: a PCA map of a track sample coloured by cluster; each cluster's mean features."""
     import matplotlib
 
@@ -273,25 +354,40 @@ def plot_clusters(points: np.ndarray, result: Clustering, summary: dict, path: s
     xy, centres = pca.transform(points[shown]), pca.transform(points[result.exemplars])
     fig, (left, right) = plt.subplots(1, 2, figsize=(16, 7), gridspec_kw={"width_ratios": [1.1, 1]})
     cmap = plt.get_cmap("tab20", max(result.n_clusters, 1))
-    left.scatter(xy[:, 0], xy[:, 1], c=result.labels[shown], cmap=cmap, s=4, alpha=0.5,
-                 linewidths=0)
-    left.scatter(centres[:, 0], centres[:, 1], c=np.arange(result.n_clusters), cmap=cmap, s=160,
-                 marker="*", edgecolors="black", linewidths=0.8)
-    left.set_title(f"{summary['n_clusters']} clusters of {summary['n_tracks']:,} tracks "
-                   f"({summary['method']} AP, preference {summary['preference_per_10k']}/10k)")
+    left.scatter(
+        xy[:, 0], xy[:, 1], c=result.labels[shown], cmap=cmap, s=4, alpha=0.5, linewidths=0
+    )
+    left.scatter(
+        centres[:, 0],
+        centres[:, 1],
+        c=np.arange(result.n_clusters),
+        cmap=cmap,
+        s=160,
+        marker="*",
+        edgecolors="black",
+        linewidths=0.8,
+    )
+    left.set_title(
+        f"{summary['n_clusters']} clusters of {summary['n_tracks']:,} tracks "
+        f"({summary['method']} AP, preference {summary['preference_per_10k']}/10k)"
+    )
     left.set_xlabel("PC 1")
     left.set_ylabel("PC 2")
 
     clusters = sorted(summary["clusters"], key=lambda c: c["cluster"])
     features = summary["features"]
-    scaled_means = np.array([[points[result.labels == c["cluster"], j].mean()
-                              for j in range(len(features))]
-                             for c in clusters])
+    scaled_means = np.array(
+        [
+            [points[result.labels == c["cluster"], j].mean() for j in range(len(features))]
+            for c in clusters
+        ]
+    )
     image = right.imshow(scaled_means, aspect="auto", cmap="viridis", vmin=0, vmax=1)
     right.set_xticks(range(len(features)), features, rotation=45, ha="right")
-    right.set_yticks(range(len(clusters)),
-                     [f"{c['cluster']}: {c['top_genres'][0]['genre']} ({c['size']})"
-                      for c in clusters])
+    right.set_yticks(
+        range(len(clusters)),
+        [f"{c['cluster']}: {c['top_genres'][0]['genre']} ({c['size']})" for c in clusters],
+    )
     right.set_title("Mean MinMax-scaled features per cluster (top genre, size)")
     fig.colorbar(image, ax=right, fraction=0.04)
     fig.tight_layout()
@@ -309,18 +405,27 @@ def cluster_features(tracks: pd.DataFrame) -> tuple[str, ...]:
 
     features, absent = F.present_features(tracks, F.SEED_CLUSTER_FEATURES)
     if len(features) < 2:
-        raise DatasetUnusable(f"the dataset has values for {len(features)} of the clustering "
-                              f"features ({', '.join(F.SEED_CLUSTER_FEATURES)}); 2 are needed")
+        raise DatasetUnusable(
+            f"the dataset has values for {len(features)} of the clustering "
+            f"features ({', '.join(F.SEED_CLUSTER_FEATURES)}); 2 are needed"
+        )
     if len(tracks) < MIN_TRACKS:
-        raise DatasetUnusable(f"{len(tracks)} tracks are too few to cluster (at least "
-                              f"{MIN_TRACKS} needed)")
+        raise DatasetUnusable(
+            f"{len(tracks)} tracks are too few to cluster (at least {MIN_TRACKS} needed)"
+        )
     return features
 
 
-def cluster_catalogue(tracks: pd.DataFrame, models_dir: str,
-                      preference_per_10k: float | None = None,
-                      target_clusters: int | None = None, method: str = "auto", plot: bool = True,
-                      progress=None, **options) -> dict:
+def cluster_catalogue(
+    tracks: pd.DataFrame,
+    models_dir: str,
+    preference_per_10k: float | None = None,
+    target_clusters: int | None = None,
+    method: str = "auto",
+    plot: bool = True,
+    progress=None,
+    **options,
+) -> dict:
     """Cluster one row per track; write clusters.json, cluster_assignments.csv and clusters.png.
 
     Seed features the dataset lacks entirely are left out (listed as `absent_features`).
@@ -328,20 +433,26 @@ def cluster_catalogue(tracks: pd.DataFrame, models_dir: str,
     features = cluster_features(tracks)
     points, _ = F.minmax_matrix(tracks, features)
     if target_clusters:
-        result = search_preference(points, target_clusters, method=method, progress=progress,
-                                   **options)
+        result = search_preference(
+            points, target_clusters, method=method, progress=progress, **options
+        )
     else:
         per_10k = SEED_PREFERENCE_PER_10K if preference_per_10k is None else preference_per_10k
-        result = affinity_propagation(points, scaled_preference(len(points), per_10k),
-                                      method=method,
-                                      progress=progress, **options)
+        result = affinity_propagation(
+            points,
+            scaled_preference(len(points), per_10k),
+            method=method,
+            progress=progress,
+            **options,
+        )
     summary = summarise(tracks, result, features)
     summary["absent_features"] = list(F.without(F.SEED_CLUSTER_FEATURES, features))
     os.makedirs(models_dir, exist_ok=True)
     with open(os.path.join(models_dir, "clusters.json"), "w", encoding="utf-8") as handle:
         json.dump(summary, handle, indent=1)
     pd.DataFrame({"id": tracks["id"].to_numpy(), "cluster": result.labels}).to_csv(
-        os.path.join(models_dir, "cluster_assignments.csv"), index=False)
+        os.path.join(models_dir, "cluster_assignments.csv"), index=False
+    )
     if plot:
         plot_clusters(points, result, summary, os.path.join(models_dir, "clusters.png"))
     return summary

@@ -1,4 +1,5 @@
 """The single entry point through which ML code reads labelled tracks (store or dataset CSV)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,14 +19,18 @@ NUMERIC_COLUMNS = (*AUDIO_FEATURES, "duration_ms", "popularity")
 # The public 114k CSV names a few columns differently from the store's frame: the importer's
 # shape of that file says how, and its label column becomes `label`.
 CSV_RENAMES = {
-    **{headers[0]: name for name, headers in SPOTIFY_TRACKS_DATASET.columns.items()
-       if headers[0] != name},
+    **{
+        headers[0]: name
+        for name, headers in SPOTIFY_TRACKS_DATASET.columns.items()
+        if headers[0] != name
+    },
     SPOTIFY_TRACKS_DATASET.label: "label",
 }
 
 
 class DatasetUnusable(ValueError):
     """The labelled dataset cannot be trained or evaluated on (too small, no usable features)."""
+
 
 # Two recordings count as the same when every audio feature and the duration agree: the
 # dataset carries the same master under several ids (album, single, compilation).
@@ -110,9 +115,16 @@ class DedupeReport:
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in
-                ("rows_in", "label_rows_collapsed", "multi_label_tracks", "duplicate_recordings",
-                 "rows_out")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "rows_in",
+                "label_rows_collapsed",
+                "multi_label_tracks",
+                "duplicate_recordings",
+                "rows_out",
+            )
+        }
 
 
 def _stable_rank(keys: pd.Series) -> pd.Series:
@@ -129,8 +141,9 @@ def collapse_labels(frame: pd.DataFrame) -> pd.DataFrame:
     labels_per_id = frame.groupby("id", sort=False)["label"].agg(lambda s: sorted(set(s)))
     keys = frame["id"].astype(str) + "\x1f" + frame["label"].astype(str)
     ranked = frame.assign(_rank=_stable_rank(keys))
-    one_per_id = (ranked.sort_values("_rank").drop_duplicates("id", keep="first")
-                  .drop(columns=["_rank"]))
+    one_per_id = (
+        ranked.sort_values("_rank").drop_duplicates("id", keep="first").drop(columns=["_rank"])
+    )
     one_per_id["all_labels"] = one_per_id["id"].map(labels_per_id)
     return one_per_id.sort_values("id").reset_index(drop=True)
 
@@ -146,8 +159,9 @@ def dedupe_tracks(frame: pd.DataFrame) -> tuple[pd.DataFrame, DedupeReport]:
     one_per_id = collapse_labels(frame)
     report.multi_label_tracks = int((one_per_id["all_labels"].map(len) > 1).sum())
     report.label_rows_collapsed = len(frame) - len(one_per_id)
-    one_per_id = (one_per_id.assign(_rank=_stable_rank(one_per_id["id"].astype(str)))
-                  .sort_values("_rank"))
+    one_per_id = one_per_id.assign(_rank=_stable_rank(one_per_id["id"].astype(str))).sort_values(
+        "_rank"
+    )
     # Rounded so float noise from different sources cannot hide a twin; NaNs compare equal here.
     twin = one_per_id[list(RECORDING_KEY)].round(6).duplicated(keep="first")
     distinct = one_per_id[~twin.to_numpy()]

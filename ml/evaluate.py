@@ -1,4 +1,5 @@
 """Metrics, baselines and confusion-matrix plots for genre predictions (fine genres, families)."""
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,9 @@ def top_k_accuracy(y_true: np.ndarray, proba: np.ndarray, k: int) -> float:
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
     from sklearn.metrics import f1_score
 
-    return float(f1_score(y_true, y_pred, labels=np.arange(n_classes), average="macro",
-                          zero_division=0))
+    return float(
+        f1_score(y_true, y_pred, labels=np.arange(n_classes), average="macro", zero_division=0)
+    )
 
 
 def scores(y_true: np.ndarray, proba: np.ndarray) -> dict:
@@ -45,8 +47,9 @@ def family_matrix(classes, taxonomy: Taxonomy) -> tuple[np.ndarray, list[str]]:
     return matrix, families
 
 
-def fine_and_family_scores(y_true: np.ndarray, proba: np.ndarray, classes,
-                           taxonomy: Taxonomy) -> dict:
+def fine_and_family_scores(
+    y_true: np.ndarray, proba: np.ndarray, classes, taxonomy: Taxonomy
+) -> dict:
     """Scores on the fine genres and, by summing probabilities within a family, on the families."""
     matrix, _ = family_matrix(classes, taxonomy)
     family_true = matrix[y_true].argmax(axis=1)
@@ -60,8 +63,9 @@ def majority_baseline(y_train: np.ndarray, n_rows: int, n_classes: int) -> np.nd
     return np.tile(prior / prior.sum(), (n_rows, 1))
 
 
-def gradient_boosting_baseline(x_train, y_train, x_val, y_val, seed: int = 0, max_iter: int = 1000,
-                               progress=None):
+def gradient_boosting_baseline(
+    x_train, y_train, x_val, y_val, seed: int = 0, max_iter: int = 1000, progress=None
+):
     """HistGradientBoosting (lr 0.05, l2 1.0) with early stopping on our validation set.
 
     The validation rows are the same artist-grouped rows the Keras model stops on, so neither model
@@ -71,8 +75,14 @@ def gradient_boosting_baseline(x_train, y_train, x_val, y_val, seed: int = 0, ma
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(
-        learning_rate=0.05, l2_regularization=1.0, max_iter=max_iter, early_stopping=True,
-        validation_fraction=None, n_iter_no_change=20, random_state=seed)
+        learning_rate=0.05,
+        l2_regularization=1.0,
+        max_iter=max_iter,
+        early_stopping=True,
+        validation_fraction=None,
+        n_iter_no_change=20,
+        random_state=seed,
+    )
     started = time.perf_counter()
     with _watch_rounds(model, progress):
         model.fit(x_train, y_train, X_val=x_val, y_val=y_val)
@@ -122,15 +132,30 @@ def _watch_rounds(model, progress, every: float = 0.5):
 # Every round grows one tree per class, so 63 bins and a 0.1 learning rate keep a fit on the
 # 114-genre set to minutes on two shared cores.
 LIGHTGBM_PARAMS = {
-    "objective": "multiclass", "learning_rate": 0.1, "num_leaves": 31, "min_data_in_leaf": 50,
-    "max_bin": 63, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-    "lambda_l2": 1.0, "verbose": -1,
+    "objective": "multiclass",
+    "learning_rate": 0.1,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "max_bin": 63,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
 }
 LIGHTGBM_PATIENCE = 20
 
 
-def lightgbm_baseline(x_train, y_train, x_val, y_val, n_classes: int, seed: int = 0,
-                      max_rounds: int = 2000, progress=None):
+def lightgbm_baseline(
+    x_train,
+    y_train,
+    x_val,
+    y_val,
+    n_classes: int,
+    seed: int = 0,
+    max_rounds: int = 2000,
+    progress=None,
+):
     """LightGBM multiclass with early stopping on the validation rows (multi-logloss).
 
     Returns the booster (predicting with its best iteration) and fit seconds.
@@ -139,8 +164,12 @@ def lightgbm_baseline(x_train, y_train, x_val, y_val, n_classes: int, seed: int 
 
     import lightgbm
 
-    params = {**LIGHTGBM_PARAMS, "num_class": n_classes, "seed": seed,
-              "num_threads": os.cpu_count() or 1}
+    params = {
+        **LIGHTGBM_PARAMS,
+        "num_class": n_classes,
+        "seed": seed,
+        "num_threads": os.cpu_count() or 1,
+    }
     train = lightgbm.Dataset(x_train, y_train)
     val = lightgbm.Dataset(x_val, y_val, reference=train)
 
@@ -149,9 +178,13 @@ def lightgbm_baseline(x_train, y_train, x_val, y_val, n_classes: int, seed: int 
             progress.advance(1, val_loss=float(env.evaluation_result_list[0][2]))
 
     started = time.perf_counter()
-    booster = lightgbm.train(params, train, max_rounds, valid_sets=[val],
-                             callbacks=[lightgbm.early_stopping(LIGHTGBM_PATIENCE, verbose=False),
-                                        advance])
+    booster = lightgbm.train(
+        params,
+        train,
+        max_rounds,
+        valid_sets=[val],
+        callbacks=[lightgbm.early_stopping(LIGHTGBM_PATIENCE, verbose=False), advance],
+    )
     if progress:
         progress.finish(rounds=int(booster.best_iteration))
     return booster, time.perf_counter() - started

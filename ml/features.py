@@ -1,4 +1,5 @@
 """Feature selection and encoding: which track columns feed the models, and how they are scaled."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,17 @@ import pandas as pd
 # Continuous columns: skewed (instrumentalness, speechiness, duration) or bounded, so they are
 # encoded by their position among training quantiles rather than by raw value.
 CONTINUOUS = (
-    "acousticness", "danceability", "energy", "instrumentalness", "liveness", "loudness",
-    "speechiness", "tempo", "valence", "duration_ms", "popularity",
+    "acousticness",
+    "danceability",
+    "energy",
+    "instrumentalness",
+    "liveness",
+    "loudness",
+    "speechiness",
+    "tempo",
+    "valence",
+    "duration_ms",
+    "popularity",
 )
 # Categorical columns and the values they can take; anything else counts as absent.
 CATEGORICAL = {
@@ -21,8 +31,14 @@ ALL_FEATURES = (*CONTINUOUS, *CATEGORICAL)
 
 # The seed's eight MinMax-scaled features, used for affinity propagation as in the original app.
 SEED_CLUSTER_FEATURES = (
-    "acousticness", "danceability", "energy", "instrumentalness", "loudness", "speechiness",
-    "tempo", "valence",
+    "acousticness",
+    "danceability",
+    "energy",
+    "instrumentalness",
+    "loudness",
+    "speechiness",
+    "tempo",
+    "valence",
 )
 
 # Features the genre model uses, decided on artist-grouped validation rows by ml.select (recorded
@@ -75,7 +91,7 @@ class FeatureEncoder:
         self.dropped_: list[str] = []
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame) -> "FeatureEncoder":
+    def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
         kept = []
         for name in self.features:
             values = _column(frame, name)
@@ -142,8 +158,11 @@ class FeatureEncoder:
 
     def imputed(self, frame: pd.DataFrame) -> dict[str, int]:
         """How many rows lack each imputed model feature (maskable ones are flagged instead)."""
-        return {name: int(np.isnan(_column(frame, name)).sum()) for name in self.features
-                if name not in self.maskable and np.isnan(_column(frame, name)).any()}
+        return {
+            name: int(np.isnan(_column(frame, name)).sum())
+            for name in self.features
+            if name not in self.maskable and np.isnan(_column(frame, name)).any()
+        }
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         blocks = []

@@ -1,4 +1,5 @@
 """Progress bars for long ML work (epochs, boosting rounds), drawn with rich."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -30,8 +31,9 @@ class _Bar:
 
 
 def _status(fields: dict) -> str:
-    return "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                     for k, v in fields.items())
+    return "  ".join(
+        f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items()
+    )
 
 
 @contextmanager
@@ -40,10 +42,14 @@ def bar(description: str, total: int, enabled: bool = True):
     if not enabled:
         yield _Silent()
         return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
     with Progress(*columns) as progress:
         yield _Bar(progress, progress.add_task(description, total=total, status=""))

@@ -1,4 +1,5 @@
 """Drop-one feature ablation on validation rows: which candidate features earn their place."""
+
 from __future__ import annotations
 
 import time
@@ -11,15 +12,30 @@ from ml.split import SEED, make_split
 from ml.train import TrainConfig, augment_with_masked, fit_genre_model, predict_proba, prepare
 
 # A quick proxy of the full model, so the 16 fits of an ablation take minutes, not an hour.
-PROXY_CONFIG = TrainConfig(hidden=(256, 128), dropout=0.3, batch_size=1024, learning_rate=3e-3,
-                           max_epochs=8, patience=3, mask_share=0.0)
+PROXY_CONFIG = TrainConfig(
+    hidden=(256, 128),
+    dropout=0.3,
+    batch_size=1024,
+    learning_rate=3e-3,
+    max_epochs=8,
+    patience=3,
+    mask_share=0.0,
+)
+# The real model's settings, for confirming a proposal once.
+FULL_CONFIG = TrainConfig()
 # Dropping a feature must cost more than this much validation top-1 for it to count as helping;
 # below it the difference is within run-to-run noise of the proxy.
 MIN_GAIN = 0.002
 
 
-def ablate(frame, candidates=F.ALL_FEATURES, config: TrainConfig = PROXY_CONFIG,
-           split_kind: str = "artist", echo=print, confirm_config: TrainConfig | None = TrainConfig()) -> dict:
+def ablate(
+    frame,
+    candidates=F.ALL_FEATURES,
+    config: TrainConfig = PROXY_CONFIG,
+    split_kind: str = "artist",
+    echo=print,
+    confirm_config: TrainConfig | None = FULL_CONFIG,
+) -> dict:
     """Validation top-1 with every candidate, then with each one left out (test rows never used).
 
     Features whose removal costs at most MIN_GAIN are proposed for dropping; with confirm_config
@@ -35,10 +51,12 @@ def ablate(frame, candidates=F.ALL_FEATURES, config: TrainConfig = PROXY_CONFIG,
     def validation_top1(features, settings: TrainConfig = config) -> float:
         encoder = F.FeatureEncoder(features, n_bins=settings.n_bins).fit(tracks.iloc[split.train])
         x = encoder.transform(tracks)
-        x_train, y_train = augment_with_masked(encoder, x[split.train], y[split.train],
-                                               settings.mask_share, settings.seed)
-        model, _, _ = fit_genre_model(x_train, y_train, x[split.val], y[split.val], n_classes,
-                                      settings)
+        x_train, y_train = augment_with_masked(
+            encoder, x[split.train], y[split.train], settings.mask_share, settings.seed
+        )
+        model, _, _ = fit_genre_model(
+            x_train, y_train, x[split.val], y[split.val], n_classes, settings
+        )
         return scores(y[split.val], predict_proba(model, x[split.val]))["top1"]
 
     started = time.perf_counter()
@@ -47,8 +65,10 @@ def ablate(frame, candidates=F.ALL_FEATURES, config: TrainConfig = PROXY_CONFIG,
     without = {}
     for name in candidates:
         without[name] = validation_top1(F.without(candidates, [name]))
-        echo(f"  without {name:<17} {without[name]:.4f}  "
-             f"(gain from keeping it {full - without[name]:+.4f})")
+        echo(
+            f"  without {name:<17} {without[name]:.4f}  "
+            f"(gain from keeping it {full - without[name]:+.4f})"
+        )
     keep = [name for name in candidates if full - without[name] > MIN_GAIN]
     drop = [n for n in candidates if n not in keep]
     confirmation = None
@@ -58,14 +78,28 @@ def ablate(frame, candidates=F.ALL_FEATURES, config: TrainConfig = PROXY_CONFIG,
         with_all = validation_top1(candidates, confirm_config)
         reduced = validation_top1(tuple(keep), confirm_config)
         echo(f"full model: all features {with_all:.4f}, without {', '.join(drop)} {reduced:.4f}")
-        confirmation = {"all_features_val_top1": with_all, "reduced_val_top1": reduced,
-                        "dropped": drop}
+        confirmation = {
+            "all_features_val_top1": with_all,
+            "reduced_val_top1": reduced,
+            "dropped": drop,
+        }
         if reduced < with_all:
             keep, drop = list(candidates), []
-    return {"split": split_kind, "all_features_val_top1": full, "without": without,
-            "gain": {n: round(full - v, 4) for n, v in without.items()}, "min_gain": MIN_GAIN,
-            "proposed_drop": [n for n in candidates if full - without[n] <= MIN_GAIN],
-            "confirmation": confirmation, "keep": keep, "drop": drop,
-            "proxy_config": {"hidden": list(config.hidden), "max_epochs": config.max_epochs,
-                             "batch_size": config.batch_size},
-            "seconds": round(time.perf_counter() - started, 1), "seed": int(np.uint32(SEED))}
+    return {
+        "split": split_kind,
+        "all_features_val_top1": full,
+        "without": without,
+        "gain": {n: round(full - v, 4) for n, v in without.items()},
+        "min_gain": MIN_GAIN,
+        "proposed_drop": [n for n in candidates if full - without[n] <= MIN_GAIN],
+        "confirmation": confirmation,
+        "keep": keep,
+        "drop": drop,
+        "proxy_config": {
+            "hidden": list(config.hidden),
+            "max_epochs": config.max_epochs,
+            "batch_size": config.batch_size,
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+        "seed": int(np.uint32(SEED)),
+    }

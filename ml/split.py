@@ -1,4 +1,5 @@
 """Leak-free train/validation/test splits: grouped by primary artist (headline) or by track."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,11 @@ class Split:
     test: np.ndarray
 
     def sizes(self) -> dict:
-        return {"train": int(len(self.train)), "val": int(len(self.val)),
-                "test": int(len(self.test))}
+        return {
+            "train": int(len(self.train)),
+            "val": int(len(self.val)),
+            "test": int(len(self.test)),
+        }
 
 
 def split_groups(frame: pd.DataFrame, kind: str) -> np.ndarray:
@@ -55,11 +59,17 @@ def check_splittable(frame: pd.DataFrame) -> None:
         raise DatasetUnusable(
             f"the dataset is too small to split for training: {len(frame):,} distinct tracks in "
             f"{labels} genre(s) with at least {MIN_GROUPS_PER_CLASS} artists each; "
-            f"at least {MIN_ROWS} tracks in 2 or more such genres are needed")
+            f"at least {MIN_ROWS} tracks in 2 or more such genres are needed"
+        )
 
 
-def make_split(frame: pd.DataFrame, kind: str = "artist", test_size: float = 0.2,
-               val_size: float = 0.1, seed: int = SEED) -> Split:
+def make_split(
+    frame: pd.DataFrame,
+    kind: str = "artist",
+    test_size: float = 0.2,
+    val_size: float = 0.1,
+    seed: int = SEED,
+) -> Split:
     """Deterministic grouped split; no group (artist or track) appears on two sides.
 
     The frame must already be de-duplicated (ml.data.dedupe_tracks). Positions come back shuffled,
@@ -69,16 +79,20 @@ def make_split(frame: pd.DataFrame, kind: str = "artist", test_size: float = 0.2
     positions = np.arange(len(frame))
     outer = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     rest, test = next(outer.split(positions, groups=groups))
-    inner = GroupShuffleSplit(n_splits=1, test_size=val_size / (1 - test_size),
-                              random_state=seed + 1)
+    inner = GroupShuffleSplit(
+        n_splits=1, test_size=val_size / (1 - test_size), random_state=seed + 1
+    )
     train_in_rest, val_in_rest = next(inner.split(rest, groups=groups[rest]))
     rng = np.random.default_rng(seed)
     train, val = rest[train_in_rest], rest[val_in_rest]
     labels = frame["label"].astype(str).to_numpy() if "label" in frame else None
     if min(len(train), len(val), len(test)) == 0 or (
-            labels is not None and len(set(labels[train])) < 2):
+        labels is not None and len(set(labels[train])) < 2
+    ):
         sizes = f"{len(train)}/{len(val)}/{len(test)}"
-        raise DatasetUnusable(f"a {kind}-grouped split of {len(frame):,} tracks leaves a side "
-                              f"empty or one genre to train on ({sizes} train/validation/test "
-                              "rows); use a larger dataset")
+        raise DatasetUnusable(
+            f"a {kind}-grouped split of {len(frame):,} tracks leaves a side "
+            f"empty or one genre to train on ({sizes} train/validation/test "
+            "rows); use a larger dataset"
+        )
     return Split(kind, rng.permutation(train), rng.permutation(val), rng.permutation(test))

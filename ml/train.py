@@ -1,18 +1,28 @@
 """Trains the Keras genre model (one network, popularity optional); saves the bundle to models/."""
+
 from __future__ import annotations
 
 import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 import numpy as np
 
 from ml import features as F
-from ml.bundle import (BUNDLE_VERSION, LABEL_ENCODER_FILE, META_FILE, MODEL_FILE,  # noqa: F401
-                       PARITY_TOLERANCE, SCALER_FILE, file_sha256, probe_inputs, read_network)
+from ml.bundle import (
+    BUNDLE_VERSION,
+    LABEL_ENCODER_FILE,
+    META_FILE,
+    MODEL_FILE,  # noqa: F401
+    PARITY_TOLERANCE,
+    SCALER_FILE,
+    file_sha256,
+    probe_inputs,
+    read_network,
+)
 from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
 from ml.progress import bar
@@ -48,8 +58,10 @@ def build_model(n_inputs: int, n_classes: int, config: TrainConfig):
 
     layers = [keras.Input((n_inputs,))]
     for width in config.hidden:
-        layers += [keras.layers.Dense(width, activation="relu"),
-                   keras.layers.Dropout(config.dropout)]
+        layers += [
+            keras.layers.Dense(width, activation="relu"),
+            keras.layers.Dropout(config.dropout),
+        ]
     layers.append(keras.layers.Dense(n_classes, activation="softmax"))
     return keras.Sequential(layers, name="genre_mlp")
 
@@ -62,14 +74,18 @@ def _epoch_progress(progress):
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            progress.advance(1, val_loss=float(logs.get("val_loss", float("nan"))),
-                             val_top1=float(logs.get("val_accuracy", float("nan"))))
+            progress.advance(
+                1,
+                val_loss=float(logs.get("val_loss", float("nan"))),
+                val_top1=float(logs.get("val_accuracy", float("nan"))),
+            )
 
     return EpochProgress()
 
 
-def fit_genre_model(x_train, y_train, x_val, y_val, n_classes: int, config: TrainConfig,
-                    progress: bool = False):
+def fit_genre_model(
+    x_train, y_train, x_val, y_val, n_classes: int, config: TrainConfig, progress: bool = False
+):
     """Fit with Adam on a cosine learning-rate decay, stopping early on validation accuracy.
 
     Returns (model, history dict, seconds). Label smoothing and dropout keep the network from
@@ -80,29 +96,41 @@ def fit_genre_model(x_train, y_train, x_val, y_val, n_classes: int, config: Trai
     keras.utils.set_random_seed(config.seed)
     model = build_model(x_train.shape[1], n_classes, config)
     steps = int(np.ceil(len(x_train) / config.batch_size)) * config.max_epochs
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps,
-                                                      alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                  metrics=["accuracy"])
-    callbacks = [keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
-                                               patience=config.patience,
-                                               restore_best_weights=True)]
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=steps, alpha=0.05
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=config.patience, restore_best_weights=True
+        )
+    ]
     started = time.perf_counter()
     with bar("keras epochs", config.max_epochs, enabled=progress) as epochs:
         callbacks.append(_epoch_progress(epochs))
-        history = model.fit(x_train, keras.utils.to_categorical(y_train, n_classes),
-                            validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
-                            batch_size=config.batch_size, epochs=config.max_epochs, shuffle=True,
-                            callbacks=callbacks, verbose=0)
+        history = model.fit(
+            x_train,
+            keras.utils.to_categorical(y_train, n_classes),
+            validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
+            batch_size=config.batch_size,
+            epochs=config.max_epochs,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=0,
+        )
         epochs.finish(best_val_top1=float(max(history.history["val_accuracy"])))
     return model, history.history, time.perf_counter() - started
 
 
 def predict_proba(model, x: np.ndarray, batch: int = 8192) -> np.ndarray:
     """Class probabilities in batches, calling the model directly (no predict() machinery)."""
-    return np.concatenate([np.asarray(model(x[i:i + batch], training=False))
-                           for i in range(0, len(x), batch)])
+    return np.concatenate(
+        [np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)]
+    )
 
 
 def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
@@ -117,20 +145,25 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
 
     tracks, report = dedupe_tracks(frame)
     if echo:
-        echo(f"{report.rows_in:,} labelled rows → {report.rows_out:,} distinct recordings "
-             f"({report.label_rows_collapsed:,} extra labels of {report.multi_label_tracks:,} "
-             f"multi-label tracks, {report.duplicate_recordings:,} duplicate recordings dropped)")
+        echo(
+            f"{report.rows_in:,} labelled rows → {report.rows_out:,} distinct recordings "
+            f"({report.label_rows_collapsed:,} extra labels of {report.multi_label_tracks:,} "
+            f"multi-label tracks, {report.duplicate_recordings:,} duplicate recordings dropped)"
+        )
     rare = rare_labels(tracks) if len(tracks) else []
     if rare:
         tracks = tracks[~tracks["label"].astype(str).isin(rare)].reset_index(drop=True)
         if echo:
-            echo(f"{len(rare)} genre(s) with too few artists to split left out: "
-                 f"{', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}")
+            echo(
+                f"{len(rare)} genre(s) with too few artists to split left out: "
+                f"{', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}"
+            )
     check_splittable(tracks)
     features, absent = F.present_features(tracks, candidates)
     if not features:
-        raise DatasetUnusable("the dataset has no value for any model feature "
-                              f"({', '.join(candidates)})")
+        raise DatasetUnusable(
+            f"the dataset has no value for any model feature ({', '.join(candidates)})"
+        )
     if absent and echo:
         echo(f"absent from this dataset, left out: {', '.join(absent)}")
     encoder = LabelEncoder().fit(tracks["label"].astype(str))
@@ -184,8 +217,16 @@ def without_optional(encoder, x):
     return x
 
 
-def train_model(tracks, split, y, n_classes: int, features, config: TrainConfig, echo=None,
-                progress: bool = False) -> dict:
+def train_model(
+    tracks,
+    split,
+    y,
+    n_classes: int,
+    features,
+    config: TrainConfig,
+    echo=None,
+    progress: bool = False,
+) -> dict:
     """Fit the feature encoder and the network on one split; score once on the test rows.
 
     Returns the encoder, the model, its history and fit time, and test probabilities with every
@@ -193,21 +234,31 @@ def train_model(tracks, split, y, n_classes: int, features, config: TrainConfig,
     """
     encoder = F.FeatureEncoder(features, n_bins=config.n_bins).fit(tracks.iloc[split.train])
     x = encoder.transform(tracks)
-    x_train, y_train = augment_with_masked(encoder, x[split.train], y[split.train],
-                                           config.mask_share, config.seed)
-    model, history, seconds = fit_genre_model(x_train, y_train, x[split.val], y[split.val],
-                                              n_classes, config, progress)
+    x_train, y_train = augment_with_masked(
+        encoder, x[split.train], y[split.train], config.mask_share, config.seed
+    )
+    model, history, seconds = fit_genre_model(
+        x_train, y_train, x[split.val], y[split.val], n_classes, config, progress
+    )
     tau = adjust_for_prior(model, y[split.train], x[split.val], y[split.val], n_classes)
     if echo:
-        echo(f"  {len(history['loss'])} epochs, best validation top-1 "
-             f"{max(history['val_accuracy']):.3f}; prior correction tau={tau} (chosen on "
-             "validation)")
+        echo(
+            f"  {len(history['loss'])} epochs, best validation top-1 "
+            f"{max(history['val_accuracy']):.3f}; prior correction tau={tau} (chosen on "
+            "validation)"
+        )
     x_test = x[split.test]
-    return {"encoder": encoder, "model": model, "history": history, "seconds": seconds,
-            "prior_tau": tau,
-            "test_proba": {"with_popularity": predict_proba(model, x_test),
-                           "without_popularity": predict_proba(model,
-                                                               without_optional(encoder, x_test))}}
+    return {
+        "encoder": encoder,
+        "model": model,
+        "history": history,
+        "seconds": seconds,
+        "prior_tau": tau,
+        "test_proba": {
+            "with_popularity": predict_proba(model, x_test),
+            "without_popularity": predict_proba(model, without_optional(encoder, x_test)),
+        },
+    }
 
 
 def library_versions() -> dict:
@@ -216,9 +267,13 @@ def library_versions() -> dict:
     import sklearn
     import tensorflow
 
-    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__,
-            "scikit-learn": sklearn.__version__, "numpy": np.__version__,
-            "pandas": pandas.__version__}
+    return {
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pandas.__version__,
+    }
 
 
 def numpy_parity(model, model_path: str, x_val: np.ndarray) -> dict:
@@ -233,18 +288,30 @@ def numpy_parity(model, model_path: str, x_val: np.ndarray) -> dict:
     if len(x_val):
         difference = float(np.max(np.abs(network(x_val) - predict_proba(model, x_val))))
     if not difference <= PARITY_TOLERANCE:
-        raise RuntimeError(f"the numpy forward pass differs from Keras by {difference:.2e} on the "
-                           f"validation rows (tolerance {PARITY_TOLERANCE:.0e}); "
-                           "bundle not written")
+        raise RuntimeError(
+            f"the numpy forward pass differs from Keras by {difference:.2e} on the "
+            f"validation rows (tolerance {PARITY_TOLERANCE:.0e}); "
+            "bundle not written"
+        )
     probe = probe_inputs(network.n_inputs)
-    return {"rows": "validation", "n_rows": int(len(x_val)), "max_abs_diff": difference,
-            "tolerance": PARITY_TOLERANCE,
-            "probe_proba": np.asarray(model(probe, training=False), dtype=np.float64).tolist()}
+    return {
+        "rows": "validation",
+        "n_rows": int(len(x_val)),
+        "max_abs_diff": difference,
+        "tolerance": PARITY_TOLERANCE,
+        "probe_proba": np.asarray(model(probe, training=False), dtype=np.float64).tolist(),
+    }
 
 
-def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None = None,
-                 split_kind: str = "artist", echo=click.echo, dataset: str = DEFAULT_DATASET,
-                 progress: bool = False) -> dict:
+def train_bundle(
+    frame,
+    models_dir: str = "models",
+    config: TrainConfig | None = None,
+    split_kind: str = "artist",
+    echo=click.echo,
+    dataset: str = DEFAULT_DATASET,
+    progress: bool = False,
+) -> dict:
     """Train the genre network on one split, score it on the test rows once, write the bundle.
 
     Raises ml.data.DatasetUnusable, before any training, when the dataset cannot be split.
@@ -259,34 +326,48 @@ def train_bundle(frame, models_dir: str = "models", config: TrainConfig | None =
     y = label_encoder.transform(tracks["label"].astype(str))
     split = make_split(tracks, split_kind, seed=SEED)
     echo(f"{split_kind}-grouped split: {split.sizes()}")
-    echo(f"training on {len(usable['features'])} features, popularity masked on "
-         f"{config.mask_share:.0%} extra rows")
-    result = train_model(tracks, split, y, len(classes), usable["features"], config, echo,
-                         progress)
+    echo(
+        f"training on {len(usable['features'])} features, popularity masked on "
+        f"{config.mask_share:.0%} extra rows"
+    )
+    result = train_model(tracks, split, y, len(classes), usable["features"], config, echo, progress)
     metrics = {}
     for mode in MODES:
-        metrics[mode] = fine_and_family_scores(y[split.test], result["test_proba"][mode], classes,
-                                               taxonomy)
+        metrics[mode] = fine_and_family_scores(
+            y[split.test], result["test_proba"][mode], classes, taxonomy
+        )
         fine, family = metrics[mode]["fine"], metrics[mode]["family"]
-        echo(f"  {mode}: test top-1 {fine['top1']:.3f}  top-5 {fine['top5']:.3f}  "
-             f"macro-F1 {fine['macro_f1']:.3f}  family top-1 {family['top1']:.3f}")
+        echo(
+            f"  {mode}: test top-1 {fine['top1']:.3f}  top-5 {fine['top5']:.3f}  "
+            f"macro-F1 {fine['macro_f1']:.3f}  family top-1 {family['top1']:.3f}"
+        )
 
     os.makedirs(models_dir, exist_ok=True)
     encoder = result["encoder"]
-    paths = {name: os.path.join(models_dir, name) for name in (MODEL_FILE, SCALER_FILE, LABEL_ENCODER_FILE)}
+    paths = {
+        name: os.path.join(models_dir, name)
+        for name in (MODEL_FILE, SCALER_FILE, LABEL_ENCODER_FILE)
+    }
     result["model"].save(paths[MODEL_FILE])
     joblib.dump(encoder, paths[SCALER_FILE])
     joblib.dump(label_encoder, paths[LABEL_ENCODER_FILE])
-    parity = numpy_parity(result["model"], paths[MODEL_FILE],
-                          encoder.transform(tracks.iloc[split.val]))
-    echo(f"numpy forward pass vs Keras on {parity['n_rows']:,} validation rows: "
-         f"largest difference {parity['max_abs_diff']:.1e}")
+    parity = numpy_parity(
+        result["model"], paths[MODEL_FILE], encoder.transform(tracks.iloc[split.val])
+    )
+    echo(
+        f"numpy forward pass vs Keras on {parity['n_rows']:,} validation rows: "
+        f"largest difference {parity['max_abs_diff']:.1e}"
+    )
     meta = {
         "bundle_version": BUNDLE_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "dataset": dataset,
         "training_data_sha256": frame_fingerprint(tracks),
-        "rows": {"labelled": dedupe_report.rows_in, "distinct_recordings": dedupe_report.rows_out, **split.sizes()},
+        "rows": {
+            "labelled": dedupe_report.rows_in,
+            "distinct_recordings": dedupe_report.rows_out,
+            **split.sizes(),
+        },
         "dedupe": dedupe_report.as_dict(),
         "split": {"kind": split_kind, "seed": SEED, "test_size": 0.2, "val_size": 0.1},
         "features": list(encoder.features),

@@ -15,7 +15,8 @@ RECOMMENDATIONS_CSV = os.path.join(SHARED_DATA, "seed-plotify", "reccommended_so
 PLOTIFY_PLAYLIST_NAME = "Data Analysis Jamz"
 
 # What the real data holds once imported (counted from the files, see shared/data/README.md).
-# The 114k rows are 89,741 distinct track ids, less the one broken row (index 65900).
+# The 114k rows hold 89,741 distinct track ids; the import skips the one broken row (index 65900).
+DATASET_DISTINCT_IDS = 89741
 DATASET_TRACKS = 89740
 DATASET_GENRES = 114
 # The demo store: the catalogue plus the playlist's and the recommendations' other tracks.

@@ -1,4 +1,5 @@
 """The JSON API on real data: the Plotify playlist and the 114k catalogue in the embedded store."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,6 +8,7 @@ import time
 
 import pytest
 
+from etl.shapes import DEMO_DATASET
 from tests.support import DATASET_TRACKS, DEMO_STORE_TRACKS, PLAYLIST_TRACKS, PLOTIFY_PLAYLIST_ID
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # first row of the 114k dataset (acoustic)
@@ -32,7 +34,9 @@ def test_playlists_list_people_with_colours(client):
 def test_playlist_tracks_are_columns_with_people(client):
     body = client.get(f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}").get_json()
     columns = body["columns"]
-    assert body["count"] == PLAYLIST_TRACKS and all(len(v) == PLAYLIST_TRACKS for v in columns.values())
+    assert body["count"] == PLAYLIST_TRACKS and all(
+        len(v) == PLAYLIST_TRACKS for v in columns.values()
+    )
     assert set(columns["added_by"]) == {p["id"] for p in body["people"]}
     assert "energy" in body["features"] and "valence" in body["features"]
     first = columns["id"].index(BEE_GEES)
@@ -47,12 +51,19 @@ def test_catalogue_payload_is_gzipped_and_cached(client):
 
     genres = set(body["columns"]["genre"]) - {None}
     # Tracks under several genres show one of them, so a few genres may never be the one shown.
-    assert body["count"] == DEMO_STORE_TRACKS and 100 < len(genres) and genres <= set(load_taxonomy().family_of)
+    assert (
+        body["count"] == DEMO_STORE_TRACKS
+        and 100 < len(genres)
+        and genres <= set(load_taxonomy().family_of)
+    )
     etag = response.headers["ETag"]
     again = client.get("/api/tracks", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
     plain = client.get("/api/tracks")
-    assert "Content-Encoding" not in plain.headers and json.loads(plain.data)["count"] == DEMO_STORE_TRACKS
+    assert (
+        "Content-Encoding" not in plain.headers
+        and json.loads(plain.data)["count"] == DEMO_STORE_TRACKS
+    )
 
 
 def test_etag_changes_when_the_store_changes(writable_app):
@@ -62,22 +73,30 @@ def test_etag_changes_when_the_store_changes(writable_app):
         from store import get_store
 
         get_store().upsert_people({"kukulski.2": "Matt K."})
-    response = client.get(f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}", headers={"If-None-Match": etag})
+    response = client.get(
+        f"/api/tracks?playlist={PLOTIFY_PLAYLIST_ID}", headers={"If-None-Match": etag}
+    )
     assert response.status_code == 200 and response.headers["ETag"] != etag
     assert "Matt K." in {p["display_name"] for p in response.get_json()["people"]}
 
 
 def test_dataset_tracks(client):
-    body = client.get("/api/tracks?dataset=spotify-tracks-114k").get_json()
+    body = client.get(f"/api/tracks?dataset={DEMO_DATASET}").get_json()
     assert body["count"] == DATASET_TRACKS
     assert_error(client.get("/api/tracks?dataset=nope"), 404)
 
 
-@pytest.mark.parametrize("query, status", [
-    ("playlist=nope", 404), ("playlist=a&dataset=b", 400), ("playlist=" + "x" * 500, 400),
-    ("playlist=%01abc", 400), ("playlist=a&playlist=b", 400),
-    ('playlist={"$ne":null}', 404),
-])
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("playlist=nope", 404),
+        ("playlist=a&dataset=b", 400),
+        ("playlist=" + "x" * 500, 400),
+        ("playlist=%01abc", 400),
+        ("playlist=a&playlist=b", 400),
+        ('playlist={"$ne":null}', 404),
+    ],
+)
 def test_tracks_errors(client, query, status):
     assert_error(client.get(f"/api/tracks?{query}"), status)
 
@@ -85,7 +104,7 @@ def test_tracks_errors(client, query, status):
 def test_track_details_and_errors(client):
     track = client.get(f"/api/tracks/{GEN_HOSHINO_COMEDY}").get_json()["track"]
     assert track["name"] == "Comedy" and track["genre"] == "acoustic"
-    assert {"genre": "acoustic", "origin": "dataset:spotify-tracks-114k"} in track["genres"]
+    assert {"genre": "acoustic", "origin": f"dataset:{DEMO_DATASET}"} in track["genres"]
     assert_error(client.get("/api/tracks/not-an-id"), 400)
     assert_error(client.get("/api/tracks/0000000000000000000000"), 404)
 
@@ -103,7 +122,9 @@ def test_similar_when_nothing_stored(client):
     assert body["kind"] == "similar" and len(body["recommendations"]) == 5
     assert all(r["source"] == "similar by audio features" for r in body["recommendations"])
     distances = [r["distance"] for r in body["recommendations"]]
-    assert distances == sorted(distances) and GEN_HOSHINO_COMEDY not in {r["id"] for r in body["recommendations"]}
+    assert distances == sorted(distances) and GEN_HOSHINO_COMEDY not in {
+        r["id"] for r in body["recommendations"]
+    }
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=1000"])
@@ -141,14 +162,22 @@ def test_unreachable_database_answers_503(tmp_path):
 def test_openapi_document_matches_the_routes(app, client):
     spec = client.get("/api/openapi.json").get_json()
     documented = {path for path in spec["paths"]}
-    served = {rule.rule.replace("<", "{").replace(">", "}") for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/") or rule.rule == "/healthz"}
+    served = {
+        rule.rule.replace("<", "{").replace(">", "}")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") or rule.rule == "/healthz"
+    }
     assert documented == served
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             assert method == "get" and "200" in operation["responses"]
             for name, response in operation["responses"].items():
-                if name.startswith(("4", "5")) and name != "503" or path.startswith("/api/") and name.startswith(("4", "5")):
+                if (
+                    name.startswith(("4", "5"))
+                    and name != "503"
+                    or path.startswith("/api/")
+                    and name.startswith(("4", "5"))
+                ):
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}
 
@@ -203,16 +232,28 @@ def test_predict_same_result_as_the_predictor(app, client, trained_models_dir):
 
     body = client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}&top_k=5").get_json()
     direct = GenrePredictor.load(trained_models_dir).predict(body["features"], top_k=5)
-    assert [g["genre"] for g in body["prediction"]["genres"]] == [g["genre"] for g in direct["genres"]]
+    assert [g["genre"] for g in body["prediction"]["genres"]] == [
+        g["genre"] for g in direct["genres"]
+    ]
 
 
-@pytest.mark.parametrize("query, status", [
-    ("", 400), ("artist=", 400), ("artist=%20%20", 400), ("track=" + "a" * 201, 400),
-    ("artist=abc%00def", 400), ("track_id=abc", 400), ("top_k=0&artist=x", 400),
-    ("top_k=x&artist=x", 400), ("artist=qzxqzx%20vlorp&track=zzqqxx%20florb", 404),
-    ("track_id=0000000000000000000000", 404), ('artist={"$regex":".*"}', 404),
-    ("artist=.*&track=.*", 404),
-])
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("", 400),
+        ("artist=", 400),
+        ("artist=%20%20", 400),
+        ("track=" + "a" * 201, 400),
+        ("artist=abc%00def", 400),
+        ("track_id=abc", 400),
+        ("top_k=0&artist=x", 400),
+        ("top_k=x&artist=x", 400),
+        ("artist=qzxqzx%20vlorp&track=zzqqxx%20florb", 404),
+        ("track_id=0000000000000000000000", 404),
+        ('artist={"$regex":".*"}', 404),
+        ("artist=.*&track=.*", 404),
+    ],
+)
 def test_predict_errors(client, query, status):
     assert_error(client.get(f"/api/predict?{query}"), status)
 
@@ -239,8 +280,11 @@ def test_corrupt_model_bundle_is_refused(catalogue_db, trained_models_dir, tmp_p
     shutil.copytree(trained_models_dir, broken)
     with open(broken / "model.keras", "r+b") as handle:
         handle.truncate(1000)
-    response = make_app(catalogue_db, MODELS_DIR=str(broken)).test_client().get(
-        f"/api/predict?track_id={GEN_HOSHINO_COMEDY}")
+    response = (
+        make_app(catalogue_db, MODELS_DIR=str(broken))
+        .test_client()
+        .get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}")
+    )
     assert_error(response, 503)
     assert "model.keras" in response.get_json()["message"]
 
@@ -251,7 +295,7 @@ def test_clusters_are_served(client):
 
 
 def test_predict_searches_spotify_when_not_in_the_catalogue(empty_app, trained_models_dir):
-    """An empty local catalogue: the track comes from Spotify search, its features from the providers."""
+    """An empty local catalogue: the track comes from Spotify, its features from providers."""
     from tests.standin.server import StandIn
 
     with StandIn() as standin:
@@ -304,7 +348,9 @@ def test_production_refuses_the_development_secret_key(monkeypatch, tmp_path):
     assert create_app({"DATABASE": str(tmp_path / "x.sqlite3"), "INSTANCE_PATH": str(tmp_path)})
 
 
-def test_a_retrained_bundle_is_picked_up_without_a_restart(catalogue_db, trained_models_dir, tmp_path):
+def test_a_retrained_bundle_is_picked_up_without_a_restart(
+    catalogue_db, trained_models_dir, tmp_path
+):
     import os
     import shutil
 
@@ -323,7 +369,7 @@ def test_a_retrained_bundle_is_picked_up_without_a_restart(catalogue_db, trained
 
 
 def test_payload_cache_builds_each_document_once_under_concurrency():
-    """Threads asking for the same uncached document wait for one build instead of each building it."""
+    """Threads asking for the same uncached document wait for one build, not each build it."""
     import threading
     import time
 
@@ -366,8 +412,11 @@ def test_new_tracks_are_served_after_a_background_rebuild(writable_app):
     with app.app_context():
         from store import get_store
 
-        record = dict(get_store().get_tracks([GEN_HOSHINO_COMEDY])[GEN_HOSHINO_COMEDY],
-                      id=new_id, name="Comedy (background rebuild test)")
+        record = dict(
+            get_store().get_tracks([GEN_HOSHINO_COMEDY])[GEN_HOSHINO_COMEDY],
+            id=new_id,
+            name="Comedy (background rebuild test)",
+        )
         get_store().upsert_tracks([record])
     old = cache._catalogue
     # Answered at once from the catalogue already built (the 92k-track rebuild takes seconds).

@@ -43,7 +43,8 @@ CASES = [
 PLAIN = {"Accept-Encoding": "identity"}
 # A schema-valid request may still be refused (400) for rules OpenAPI cannot express, each stated
 # in the document's descriptions: playlist and dataset exclusive, predict needs one of its three
-# inputs, search needs q or artist/track but not both, no surrogate/private-use/unassigned characters. Any other 400 to valid data is a bug.
+# inputs, search needs q or artist/track but not both, no surrogate/private-use/unassigned
+# characters. Any other 400 to valid data is a bug.
 DOCUMENTED_REFUSALS = (
     "give either 'playlist' or 'dataset', not both",
     "give an artist and/or a track name, or a track_id",

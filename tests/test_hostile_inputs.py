@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from api.openapi import SPEC
+from etl.shapes import DEMO_DATASET
 from tests.support import ROOT
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # in the catalogue, no stored recommendations
@@ -384,7 +385,7 @@ def test_hostile_text_in_valid_rows_is_stored_as_text(empty_app, tmp_path):
     client = empty_app.test_client()
     track = client.get(f"/api/tracks/{GEN_HOSHINO_COMEDY}").get_json()["track"]
     assert track["name"] == name
-    assert {"genre": "$where", "origin": "dataset:spotify-tracks-114k"} in track["genres"]
+    assert {"genre": "$where", "origin": f"dataset:{DEMO_DATASET}"} in track["genres"]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from etl.files import ImportFailed, import_file
+from etl.shapes import DEMO_DATASET
 from store import open_store
 from tests.support import (
     DATASET_CSV,
@@ -62,7 +63,7 @@ def test_114k_dataset_import(catalogue_db):
     loaded = open_store(catalogue_db)
     counts = loaded.counts()
     # 89,741 distinct ids less the one broken row; the playlist and recommendations add their own.
-    assert loaded.read_tracks_frame(dataset="spotify-tracks-114k")["id"].nunique() == DATASET_TRACKS
+    assert loaded.read_tracks_frame(dataset=DEMO_DATASET)["id"].nunique() == DATASET_TRACKS
     [dataset] = loaded.list_datasets()
     assert dataset["label_count"] == DATASET_GENRES and dataset["track_count"] == DATASET_TRACKS
     assert (

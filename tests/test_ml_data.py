@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from etl.shapes import DEMO_DATASET
 from ml.data import (
     RECORDING_KEY,
     collapse_labels,
@@ -12,6 +13,7 @@ from ml.data import (
     load_labelled_tracks,
 )
 from ml.split import make_split
+from tests.support import DATASET_DISTINCT_IDS
 
 DATASET_CSV = default_dataset_csv()
 pytestmark = pytest.mark.skipif(DATASET_CSV is None, reason="shared dataset not present")
@@ -49,7 +51,7 @@ def test_csv_loads_in_the_store_frame_layout(labelled):
 
 def test_collapse_keeps_every_distinct_track_and_all_its_labels(labelled):
     tracks = collapse_labels(labelled)
-    assert len(tracks) == 89_741
+    assert len(tracks) == DATASET_DISTINCT_IDS
     assert (tracks["all_labels"].map(len) > 1).sum() == 16_299
     assert all(label in labels for label, labels in zip(tracks["label"], tracks["all_labels"]))
 
@@ -58,7 +60,7 @@ def test_dedupe_drops_duplicate_ids_and_recordings(deduped):
     tracks, report = deduped
     assert tracks["id"].is_unique
     assert not tracks[list(RECORDING_KEY)].round(6).duplicated().any()
-    assert report.rows_out == len(tracks) == 89_741 - report.duplicate_recordings
+    assert report.rows_out == len(tracks) == DATASET_DISTINCT_IDS - report.duplicate_recordings
     assert report.duplicate_recordings > 1000
 
 
@@ -90,7 +92,7 @@ def test_store_like_source_goes_through_the_same_loader(labelled):
         """Stands in for store.read_tracks_frame: returns store-layout rows for a dataset."""
 
         def read_tracks_frame(self, dataset=None, playlist=None, track_ids=None):
-            assert dataset == "spotify-tracks-114k"
+            assert dataset == DEMO_DATASET
             return labelled.head(50).drop(columns=["primary_artist"])
 
     frame = load_labelled_tracks(FakeStore())

@@ -1,4 +1,5 @@
 """Every ML command on labelled datasets the importer accepts: a feature absent, or too few rows."""
+
 import json
 import os
 
@@ -31,7 +32,8 @@ def run(runner, *args):
     result = runner.invoke(args=list(args))
     # A clean stop is a ClickException (exit 1, message) and never another exception.
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args[:2]} raised {result.exception!r}\n{result.output}")
+        f"{args[:2]} raised {result.exception!r}\n{result.output}"
+    )
     return result
 
 
@@ -41,19 +43,28 @@ def import_into(runner, path):
 
 
 def tidytuesday_variant(table, path):
-    """The real rows laid out as TidyTuesday's spotify_songs.csv (no time_signature, no explicit)."""
-    songs = table.rename(columns={"artists": "track_artist", "popularity": "track_popularity",
-                                  "album_name": "track_album_name",
-                                  "track_genre": "playlist_genre"})
-    songs = songs.assign(playlist_subgenre=songs["playlist_genre"],
-                         track_artist=songs["track_artist"].str.split(";").str[0])
+    """The real rows laid out as TidyTuesday's spotify_songs.csv (no time_signature or explicit)."""
+    songs = table.rename(
+        columns={
+            "artists": "track_artist",
+            "popularity": "track_popularity",
+            "album_name": "track_album_name",
+            "track_genre": "playlist_genre",
+        }
+    )
+    songs = songs.assign(
+        playlist_subgenre=songs["playlist_genre"],
+        track_artist=songs["track_artist"].str.split(";").str[0],
+    )
     songs.drop(columns=["time_signature", "explicit"]).to_csv(path, index=False)
     return str(path)
 
 
-@pytest.mark.parametrize("absent", [["time_signature"], ["popularity"],
-                                    ["explicit", "time_signature"]],
-                         ids=["no-time-signature", "no-popularity", "tidytuesday-shape"])
+@pytest.mark.parametrize(
+    "absent",
+    [["time_signature"], ["popularity"], ["explicit", "time_signature"]],
+    ids=["no-time-signature", "no-popularity", "tidytuesday-shape"],
+)
 def test_every_ml_command_works_when_a_feature_is_absent(empty_app, real_slice, tmp_path, absent):
     runner = empty_app.test_cli_runner()
     if len(absent) == 1:
@@ -95,15 +106,18 @@ def test_every_ml_command_works_when_a_feature_is_absent(empty_app, real_slice, 
     assert "neighbour fallback matched" in demo.output
 
 
-def test_feature_absent_from_the_whole_dataset_is_dropped_for_the_clusters_too(real_slice,
-                                                                               tmp_path):
+def test_feature_absent_from_the_whole_dataset_is_dropped_for_the_clusters_too(
+    real_slice, tmp_path
+):
     from ml.cluster import cluster_catalogue
     from ml.data import collapse_labels, load_labelled_tracks
 
-    path = write_variant(real_slice.sample(400, random_state=1), tmp_path / "dataset.csv",
-                         drop=["valence"])
-    summary = cluster_catalogue(collapse_labels(load_labelled_tracks(path)), str(tmp_path),
-                                plot=False)
+    path = write_variant(
+        real_slice.sample(400, random_state=1), tmp_path / "dataset.csv", drop=["valence"]
+    )
+    summary = cluster_catalogue(
+        collapse_labels(load_labelled_tracks(path)), str(tmp_path), plot=False
+    )
     assert summary["absent_features"] == ["valence"] and "valence" not in summary["features"]
     assert sum(c["size"] for c in summary["clusters"]) == summary["n_tracks"]
 
@@ -134,8 +148,12 @@ def test_genres_with_too_few_artists_are_left_out_and_recorded(real_slice, tmp_p
     rare_rows = frame[frame["label"] == "salsa"]
     rare_artists = rare_rows["primary_artist"].drop_duplicates().head(3)
     frame = frame[(frame["label"] != "salsa") | frame["primary_artist"].isin(rare_artists)]
-    meta = train_bundle(frame, str(tmp_path / "models"),
-                        config=TrainConfig(hidden=(32,), max_epochs=2), echo=lambda line: None)
+    meta = train_bundle(
+        frame,
+        str(tmp_path / "models"),
+        config=TrainConfig(hidden=(32,), max_epochs=2),
+        echo=lambda line: None,
+    )
     assert meta["dropped_labels"] == ["salsa"] and "salsa" not in meta["labels"]
 
 
@@ -160,7 +178,8 @@ def test_hist_gradient_boosting_progress_follows_every_round(real_slice, tmp_pat
         def finish(self, **fields):
             Count.finished = fields
 
-    model, _ = gradient_boosting_baseline(raw[train], y[train], raw[val], y[val], max_iter=400,
-                                          progress=Count())
+    model, _ = gradient_boosting_baseline(
+        raw[train], y[train], raw[val], y[val], max_iter=400, progress=Count()
+    )
     assert model.n_iter_ < 400  # early stopping on the validation rows ended it
     assert Count.steps == model.n_iter_ and Count.finished == {"rounds": model.n_iter_}

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from etl.shapes import DEMO_DATASET
 from ml.data import collapse_labels, default_dataset_csv, load_labelled_tracks
 
 DATASET_CSV = default_dataset_csv()
@@ -26,7 +27,7 @@ def imported_store(slice_csv, tmp_path_factory):
     store_module = pytest.importorskip("store")
     files = pytest.importorskip("etl.files")
     store = store_module.open_store(str(tmp_path_factory.mktemp("instance") / "plotify.sqlite"))
-    files.import_file(store, slice_csv, dataset="spotify-tracks-114k")
+    files.import_file(store, slice_csv, dataset=DEMO_DATASET)
     yield store
     store.close()
 
