@@ -5,12 +5,9 @@ from __future__ import annotations
 import collections
 import ctypes
 import ctypes.util
-import functools
 import logging
 import os
-import re
 import threading
-import unicodedata
 import weakref
 
 import numpy as np
@@ -23,17 +20,6 @@ from store.records import AUDIO_FEATURES
 # the clusters use, which every source carries (key, mode and time signature say little about
 # likeness).
 SIMILARITY_FEATURES = SEED_CLUSTER_FEATURES
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
-
-
-@functools.lru_cache(maxsize=262144)  # artist names repeat a lot across the catalogue
-def text_key(value) -> str:
-    """Case- and accent-insensitive form of a name: 'Beyoncé & JAY-Z' → 'beyonce jay z'."""
-    if not isinstance(value, str):
-        return ""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NOT_WORD.sub(" ", plain).strip()
 
 
 class Answers:
@@ -142,8 +128,6 @@ class Catalogue:
         self.span = np.where(span > 0, span, 1.0)
         self.indexed_rows = np.flatnonzero(complete)
         self.tree = cKDTree(self.scale(values[complete])) if complete.any() else None
-        # The keys of every title and artist were cached while indexing; queries need few of them.
-        text_key.cache_clear()
 
     def __len__(self) -> int:
         return len(self.frame)

@@ -280,7 +280,7 @@ class Workload:
     """The weighted routes, each request with the statuses that count as a correct answer."""
 
     def __init__(self, base: str, database: str):
-        from api.catalogue import text_key
+        from api.search import fold
         from store import open_store
 
         target = open_store(database)
@@ -306,8 +306,8 @@ class Workload:
                 continue
             artist = artists.split(";")[0]
             if (
-                text_key(artist)
-                and text_key(name)
+                fold(artist)
+                and fold(name)
                 and len(artist) <= 200
                 and len(name) <= 200
                 and artist.isprintable()

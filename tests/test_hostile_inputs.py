@@ -120,15 +120,14 @@ def assert_honest_text_match(match: dict, name: str, value: str, quality: dict) 
     or the answer says it is the closest spelling, with a strong score."""
     from urllib.parse import unquote
 
-    from api.catalogue import text_key
-    from api.search import STRONG
+    from api.search import STRONG, fold
 
     if quality["kind"] == "fuzzy":
         assert quality["score"] >= STRONG, quality
         return
-    key = text_key(unquote(value, errors="replace"))
+    key = fold(unquote(value, errors="replace"))
     field = "artists" if name == "artist" else "name"
-    assert key and key in text_key(match[field]), (key, match[field])
+    assert key and key in fold(match[field]), (key, match[field])
 
 
 def concrete(path: str, track_id: str = BEE_GEES) -> str:
