@@ -52,7 +52,7 @@ GROUPS = (
                 "MONGODB_URI",
                 None,
                 "MongoDB connection string; unset = the embedded SQLite store.",
-                example="mongodb://user:password@localhost:27017/plotify",
+                example="mongodb://localhost:27017/plotify",
             ),
             Setting(
                 "INSTANCE_PATH",
