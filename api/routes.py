@@ -10,7 +10,7 @@ import time
 from flask import Response, current_app, jsonify, request
 
 import store
-from api import bp
+from api import bp, spotify
 from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
@@ -232,7 +232,7 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         candidates = alternatives
     else:
         hits = _spotify_lookup(track_id, artist, title, near)
-        match, candidates, source = hits[0], [_brief(h) for h in hits[1:]], "spotify"
+        match, candidates, source = hits[0], [spotify.brief(h) for h in hits[1:]], "spotify"
         quality = {"kind": "remote", "score": None}
     features = {
         f: match[f]
@@ -267,15 +267,6 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
     return body, source == "catalogue"
 
 
-def _brief(record: dict) -> dict:
-    artists = record.get("artists")
-    return {
-        "id": record["id"],
-        "name": record.get("name"),
-        "artists": ";".join(artists) if isinstance(artists, list) else artists,
-    }
-
-
 def _did_you_mean(near: list[dict]) -> str:
     names = [f"\u201c{n['name']}\u201d by {', '.join(n['artists'].split(';'))}" for n in near[:3]]
     return f" Did you mean {' or '.join(names)}?" if names else ""
@@ -292,63 +283,19 @@ def _no_match(what: str, near: list[dict], where: str):
     return not_found(f"no track matching {what!r} {where}")
 
 
-def _spotify_configured() -> bool:
-    config = current_app.config
-    return bool(config.get("SPOTIFY_CLIENT_ID") and config.get("SPOTIFY_CLIENT_SECRET"))
-
-
-def _live_settings():
-    from web.settings import live_settings
-
-    try:
-        # A person is waiting: one retry and a short rate-limit budget, as the app, not a user.
-        return live_settings(
-            current_app.config, current_app.instance_path, retries=1, max_wait=5.0, user_auth=False
-        )
-    except ValueError as exc:  # e.g. ETL_HTTP_TIMEOUT=10s
-        current_app.logger.error("live ETL settings: %s", exc)
-        raise APIError(
-            503, "spotify_misconfigured", "The Spotify look-up is misconfigured on the server."
-        ) from None
-
-
 def _spotify_lookup(
     track_id: str | None, artist: str | None, title: str | None, near: list[dict] = ()
 ) -> list[dict]:
-    """Tracks from Spotify search (features through the ETL providers), or a 404/502 APIError."""
-    from etl.auth import MissingCredentials
-    from etl.calls import ApiError
-    from etl.lookup import TrackLookup
-
+    """Tracks from Spotify (features through the ETL providers), or a 404/502/503 APIError."""
     what = track_id or " – ".join(x for x in (artist, title) if x)
-    if not _spotify_configured():
+    if not spotify.configured():
         raise _no_match(
             what,
             near,
             "in the local catalogue (set SPOTIFY_CLIENT_ID and "
             "SPOTIFY_CLIENT_SECRET to search Spotify too)",
         )
-    try:
-        lookup = TrackLookup(store.get_store(), _live_settings())
-    except ValueError as exc:  # an unknown provider name
-        current_app.logger.error("live ETL settings: %s", exc)
-        raise APIError(
-            503, "spotify_misconfigured", "The Spotify look-up is misconfigured on the server."
-        ) from None
-    # Field filters keep Spotify's search precise; the text is passed as data, never as a query
-    # language of ours.
-    query = " ".join(
-        part
-        for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
-        if part
-    )
-    try:
-        hits = lookup.by_id(track_id) if track_id else lookup.search(query, limit=10)
-    except MissingCredentials as exc:
-        raise APIError(503, "spotify_unconfigured", str(exc)) from None
-    except ApiError as exc:
-        current_app.logger.warning("Spotify look-up failed: %s", exc)
-        raise APIError(502, "upstream_failed", f"Spotify could not be searched: {exc}") from None
+    hits = spotify.lookup_tracks(track_id, artist, title)
     if not hits:
         raise _no_match(what, near, "in the local catalogue or on Spotify")
     return hits
@@ -373,8 +320,8 @@ def search():
     text = query or " ".join(x for x in (artist, title) if x)
     results = [index.brief(h) for h in hits]
     remote = {"status": "not_configured", "count": 0}
-    if _spotify_configured():
-        remote_hits, remote = _spotify_search(query, artist, title, min(limit, 10))
+    if spotify.configured():
+        remote_hits, remote = spotify.suggestions(query, artist, title, min(limit, 10))
         known = {r["id"] for r in results}
         # After the local ones: a click on one fetches its features (predict by track_id).
         results += [r for r in remote_hits if r["id"] not in known]
@@ -383,43 +330,6 @@ def search():
     return jsonify(
         query=text, results=results, artists=index.artists_matching(hits, fold(text)), remote=remote
     )
-
-
-def _spotify_search(query, artist, title, limit: int) -> tuple[list[dict], dict]:
-    """Spotify's search hits as suggestions (no features fetched, nothing stored), and a status.
-
-    A failing Spotify leaves the local suggestions standing: the status says what happened.
-    """
-    from etl.auth import MissingCredentials
-    from etl.calls import ApiError
-    from etl.clients import Clients
-    from etl.spotify import safe_track_record
-
-    words = query or " ".join(
-        part
-        for part in (f"artist:{artist}" if artist else "", f"track:{title}" if title else "")
-        if part
-    )
-    try:
-        found = Clients(_live_settings()).spotify.search_tracks(words, limit)
-    except MissingCredentials as exc:
-        return [], {"status": "not_configured", "count": 0, "message": str(exc)}
-    except ApiError as exc:
-        current_app.logger.warning("Spotify search failed: %s", exc)
-        return [], {"status": "failed", "count": 0, "message": "Spotify could not be searched."}
-    records = [r for r in map(safe_track_record, found) if r]
-    hits = [
-        {
-            **_brief(r),
-            "genre": None,
-            "popularity": r.get("popularity"),
-            "match": "remote",
-            "score": None,
-            "source": "spotify",
-        }
-        for r in records
-    ]
-    return hits, {"status": "ok", "count": len(hits)}
 
 
 @bp.get("/search/examples")
