@@ -126,6 +126,33 @@ def start(command: list[str], env: dict, log) -> subprocess.Popen:
     )
 
 
+def start_gunicorn(
+    port: int,
+    env: dict,
+    log,
+    *,
+    config: str = "gunicorn.conf.py",
+    cwd: str = ROOT,
+    control_socket: str | None = None,
+) -> subprocess.Popen:
+    """The app under a gunicorn config (the production one by default) on 127.0.0.1:port.
+
+    control_socket gives the run a socket of its own: gunicorn's default is one path per user,
+    which any other gunicorn on the machine would take over or unlink.
+    """
+    command = [sys.executable, "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}"]
+    if control_socket:
+        command += ["--control-socket", control_socket]
+    return subprocess.Popen(
+        [*command, "app:create_app()"],
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+
+
 def stop(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     try:
@@ -146,20 +173,7 @@ def main() -> None:
     port, seed_port = free_port(), free_port()
     base, seed_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{seed_port}"
     log = open(os.path.join(work, "gunicorn.log"), "w")
-    server = start(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app:create_app()",
-        ],
-        env,
-        log,
-    )
+    server = start_gunicorn(port, env, log)
     seed = start(
         [
             python,

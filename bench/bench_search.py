@@ -14,7 +14,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -23,7 +22,14 @@ import urllib.request
 
 import numpy as np
 
-from bench.bench_api import demo_store_env, free_port, start, stop, wait_until_up, wrk
+from bench.bench_api import (
+    demo_store_env,
+    free_port,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+    wrk,
+)
 from bench.common import record
 
 CONCURRENCY = 8
@@ -161,20 +167,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(os.path.join(work, "gunicorn.log"), "w")
-    server = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app:create_app()",
-        ],
-        env,
-        log,
-    )
+    server = start_gunicorn(port, env, log)
     try:
         wait_until_up(base + "/healthz")
         # post_worker_init builds the index in each worker; one request per worker to be sure.

@@ -33,6 +33,7 @@ from bench.bench_api import (
     demo_store_env,
     distinct_paths_script,
     free_port,
+    start_gunicorn,
     stop,
     wrk,
 )
@@ -196,24 +197,13 @@ def serve(
     log_path = os.path.join(work, f"gunicorn-{side}.log")
     log = open(log_path, "w")
     started = time.monotonic()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "bench_gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--control-socket",
-            os.path.join(work, f"{side}.ctl"),
-            "app:create_app()",
-        ],
+    server = start_gunicorn(
+        port,
+        env,
+        log,
+        config="bench_gunicorn.conf.py",
         cwd=code,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
+        control_socket=os.path.join(work, f"{side}.ctl"),
     )
     try:
         while len(ready_times(log_path)) < 2:

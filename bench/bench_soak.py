@@ -37,7 +37,7 @@ import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
 
-from bench.bench_api import demo_store_env, free_port, stop, wait_until_up
+from bench.bench_api import demo_store_env, free_port, start_gunicorn, stop, wait_until_up
 from bench.common import ROOT, record
 
 CONCURRENCY = 16
@@ -565,26 +565,8 @@ def soak(models: str, work: str) -> int:
     base = f"http://127.0.0.1:{port}"
     log_path = os.path.join(work, "gunicorn.log")
     log = open(log_path, "w")
-    # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which
-    # every other gunicorn on the machine would take over or unlink: this run keeps its own.
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--control-socket",
-            os.path.join(work, "gunicorn.ctl"),
-            "app:create_app()",
-        ],
-        cwd=code,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
+    server = start_gunicorn(
+        port, env, log, cwd=code, control_socket=os.path.join(work, "gunicorn.ctl")
     )
     try:
         # Workers build the catalogue and load the genre model before serving.
