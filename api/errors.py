@@ -11,9 +11,11 @@ from store.base import StoreUnavailable
 class APIError(Exception):
     """An error answered as JSON with the given HTTP status."""
 
-    def __init__(self, status: int, error: str, message: str):
+    def __init__(self, status: int, error: str, message: str, **details):
         super().__init__(message)
         self.status, self.error, self.message = status, error, message
+        # Fields a client can act on besides the sentence (predict's "did you mean" tracks).
+        self.details = details
 
 
 def bad_request(message: str) -> APIError:
@@ -24,14 +26,14 @@ def not_found(message: str) -> APIError:
     return APIError(404, "not_found", message)
 
 
-def json_error(status: int, error: str, message: str):
-    response = jsonify(error=error, message=message)
+def json_error(status: int, error: str, message: str, **details):
+    response = jsonify(error=error, message=message, **details)
     response.status_code = status
     return response
 
 
 def handle_api_error(exc: APIError):
-    return json_error(exc.status, exc.error, exc.message)
+    return json_error(exc.status, exc.error, exc.message, **exc.details)
 
 
 def handle_store_unavailable(exc: StoreUnavailable):

@@ -163,7 +163,8 @@ SPEC = {
                 "forgiven; the boxes may also hold 'artist title' in one), then on "
                 "Spotify when credentials are configured. match_quality says how "
                 "the track matched; a weak best match (fuzzy below 85) is a 404 "
-                "no_close_match whose message says 'did you mean …'; no match at all "
+                "no_close_match whose message says 'did you mean …' and whose "
+                "alternatives list those tracks (id, name, artists, score); no match at all "
                 "is a 404.",
                 "parameters": [
                     _query("artist", "artist name", TEXT),
@@ -244,7 +245,15 @@ SPEC = {
             "Error": {
                 "type": "object",
                 "required": ["error", "message"],
-                "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "error": {"type": "string"},
+                    "message": {"type": "string"},
+                    "alternatives": {
+                        "type": "array",
+                        "description": "no_close_match only: the near misses, best first",
+                        "items": {"type": "object"},
+                    },
+                },
             },
             "Person": {
                 "type": "object",

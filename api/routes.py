@@ -279,6 +279,7 @@ def _no_match(what: str, near: list[dict], where: str):
             404,
             "no_close_match",
             f"no track matches {what!r} closely {where}.{_did_you_mean(near)}",
+            alternatives=near,
         )
     return not_found(f"no track matching {what!r} {where}")
 

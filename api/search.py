@@ -20,7 +20,14 @@ FUZZY_MIN = 62.0
 STRONG = 85.0
 # Candidates the trigram stage hands to rapidfuzz: enough that the intended track survives a
 # typo in a common word, few enough that scoring them stays well under a millisecond.
-CANDIDATES = 120
+CANDIDATES = 60
+# Postings the trigram stage adds up: the query's rarest grams first, until this many. Common
+# grams (' lo', 'the') add tens of thousands of rows each and barely change the ranking: on
+# 1,500 misspelled catalogue queries, counting every gram took 2.1 ms a query for 96.0% top-1,
+# this budget 1.1 ms for 96.5%.
+POSTINGS_BUDGET = 8000
+# ... but never fewer grams than this, so one typo (which spoils up to three) cannot empty it.
+MIN_GRAMS = 8
 # An artist-only query lists the artist's most popular tracks, not all of them.
 PER_ARTIST = 60
 
@@ -150,16 +157,19 @@ class SearchIndex:
             return []
         known_ids = np.asarray(known)
         starts, ends = self.offsets[known_ids], self.offsets[known_ids + 1]
-        # Grams found in a tenth of the catalogue or more ('the', ' lo') cost the most to count
-        # and say the least: they are left out while rarer grams remain to rank by.
-        rare = (ends - starts) <= max(len(self) // 10, 1000)
-        if rare.sum() >= 3:
-            known_ids, starts, ends = known_ids[rare], starts[rare], ends[rare]
+        lengths = ends - starts
+        order = np.argsort(lengths, kind="stable")
+        kept = np.cumsum(lengths[order]) <= POSTINGS_BUDGET
+        kept[:MIN_GRAMS] = True
+        chosen = order[kept]
+        known_ids, starts, ends = known_ids[chosen], starts[chosen], ends[chosen]
         rows = np.concatenate([self.postings[s:e] for s, e in zip(starts, ends)])
         weights = np.repeat(self.weight[known_ids], ends - starts)
-        overlap = np.bincount(rows, weights=weights, minlength=len(self))
-        hit = np.flatnonzero(overlap)
-        scores = overlap[hit] * self.norm[hit] + self.bias[hit]
+        # Summed over the rows found only: a catalogue-long count would cost more than the
+        # few thousand postings it adds up.
+        hit, slot = np.unique(rows, return_inverse=True)
+        overlap = np.bincount(slot, weights=weights, minlength=len(hit))
+        scores = overlap * self.norm[hit] + self.bias[hit]
         if len(hit) > CANDIDATES:
             hit = hit[np.argpartition(-scores, CANDIDATES - 1)[:CANDIDATES]]
         return hit.tolist()

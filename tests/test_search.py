@@ -174,6 +174,11 @@ def test_predict_weak_match_says_did_you_mean(client):
     body = response.get_json()
     assert body["error"] == "no_close_match" and "Did you mean" in body["message"]
     assert "Rhapsody" in body["message"]
+    # The near misses come as data too, each a track the client can predict by id.
+    assert any("Rhapsody" in a["name"] for a in body["alternatives"])
+    for near in body["alternatives"]:
+        assert near["match"] == "fuzzy" and near["score"] < 85
+        assert client.get(f"/api/predict?track_id={near['id']}").status_code == 200
 
 
 def test_examples_are_catalogue_tracks(client):
