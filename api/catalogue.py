@@ -89,7 +89,7 @@ class Catalogue:
         self.frame = frame.reset_index(drop=True)
         self.version = None  # the store's data version it was read at (set by CatalogueCache)
         self.answers = Answers()  # predict answers
-        self.payloads = Answers(size=8)  # encoded /api/tracks documents
+        self.payloads = Answers(size=16)  # encoded /api/tracks documents and their ids
         ids = self.frame["id"]
         self.row_of = {track_id: row for row, track_id in enumerate(ids)}
         self.frame["genre"] = [labels.get(t) for t in ids]

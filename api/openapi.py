@@ -96,16 +96,30 @@ SPEC = {
                 "summary": "Tracks as column arrays: a playlist, a labelled dataset or all",
                 "description": "gzip when accepted; ETag/If-None-Match answers 304. Give at "
                 "most one of playlist and dataset (both: 400); neither: the whole catalogue. "
-                "An unknown playlist or dataset is a 404.",
+                "An unknown playlist or dataset is a 404. A dataset's or the catalogue's "
+                "columns leave the ids out (they do not compress) and name, in ids.version, "
+                "the version whose part=ids document lists them row for row; a version the "
+                "tracks have moved on from is a 409.",
                 "parameters": [
                     _query("playlist", "playlist id", TEXT),
                     _query("dataset", "labelled dataset name", TEXT),
+                    _query("part", "ids: the ids of the rows, in their order", {"enum": ["ids"]}),
+                    _query("version", "with part=ids: the ids.version of the columns", TEXT),
                 ],
                 "responses": {
-                    "200": _ok("columns", {"$ref": "#/components/schemas/Tracks"}),
+                    "200": _ok(
+                        "columns, or with part=ids the ids",
+                        {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Tracks"},
+                                {"$ref": "#/components/schemas/TrackIds"},
+                            ]
+                        },
+                    ),
                     "304": {"description": "unchanged since the ETag"},
                     "400": _error("bad parameters"),
                     "404": _error("unknown playlist/dataset"),
+                    "409": _error("part=ids of a version the tracks have moved on from"),
                     "503": _error("database unavailable"),
                 },
             }
@@ -285,7 +299,23 @@ SPEC = {
                     "columns": {"type": "object", "additionalProperties": {"type": "array"}},
                     "source": OBJECT,
                     "people": {"type": "array"},
+                    "ids": {
+                        "type": "object",
+                        "description": "present when the ids are deferred to part=ids",
+                        "properties": {"deferred": {"type": "boolean"}, "version": TEXT},
+                    },
                 },
+                "additionalProperties": False,
+            },
+            "TrackIds": {
+                "type": "object",
+                "required": ["count", "version", "ids"],
+                "properties": {
+                    "count": {"type": "integer"},
+                    "version": TEXT,
+                    "ids": {"type": "array", "items": {"type": "string"}},
+                },
+                "additionalProperties": False,
             },
             "SearchResult": {
                 "type": "object",

@@ -75,6 +75,20 @@ def tracks_document(
     return {"count": len(rows), "source": source, "features": present, "columns": columns}
 
 
+def defer_ids(document: dict, version: str) -> dict:
+    """The ids of a sorted (dataset or catalogue) document, taken out of it into their own.
+
+    Random 22-character ids do not compress (1.6 of the catalogue's 4.5 MB gzipped), and the
+    plot needs them only to open a track, so the scatter's document leaves them out and names
+    the version whose ids document gives them, row for row; playlists keep theirs inline.
+    """
+    ids = document["columns"]["id"]
+    if document["source"].get("kind") != "playlist":
+        del document["columns"]["id"]
+        document["ids"] = {"deferred": True, "version": version}
+    return {"count": len(ids), "version": version, "ids": ids}
+
+
 def encoded(document: dict) -> tuple[str, bytes]:
     """(etag, gzip bytes) of a document.
 

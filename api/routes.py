@@ -14,7 +14,7 @@ from api import bp, spotify
 from api.errors import APIError, bad_request, not_found
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
-from api.payloads import encoded, tracks_document
+from api.payloads import defer_ids, encoded, tracks_document
 from api.search import fold, index_for, resolve
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
@@ -72,8 +72,12 @@ def datasets():
 def tracks():
     playlist = text_param("playlist")
     dataset = text_param("dataset")
+    part = text_param("part")
+    wanted_version = text_param("version")
     if playlist and dataset:
         raise bad_request("give either 'playlist' or 'dataset', not both")
+    if part not in (None, "ids"):
+        raise bad_request("part must be 'ids' (or left out for the scatter's columns)")
     target = store.get_store()
     catalogue, version = current_app.extensions["catalogue"].current(
         target, current_app.config["MODELS_DIR"]
@@ -82,9 +86,32 @@ def tracks():
     # are keyed by its version; the whole catalogue's only by the catalogue it is made of (while a
     # newer catalogue is built in the background, the current one keeps its document).
     key = tracks_key(playlist, dataset, version if (playlist or dataset) else catalogue.version)
-    etag, packed = catalogue.payloads.get_or_build(
-        key, lambda: encoded(_tracks_payload(target, catalogue, playlist, dataset))
-    )
+    tag = str(key[-1])
+
+    def build():
+        document = _tracks_payload(target, catalogue, playlist, dataset)
+        catalogue.payloads.put(("ids", *key), encoded(defer_ids(document, tag)))
+        return encoded(document)
+
+    etag, packed = catalogue.payloads.get_or_build(key, build)
+    if part == "ids":
+        # The ids must be those of the rows the client holds: same sort, same data.
+        if wanted_version != tag:
+            raise APIError(
+                409,
+                "stale_version",
+                "the tracks changed since this table was read: load /api/tracks again",
+            )
+        found = catalogue.payloads.get(("ids", *key))
+        if found is None:  # pushed out of the small cache by other documents
+            build()
+            found = catalogue.payloads.get(("ids", *key))
+        etag, packed = found
+    return _gzipped_json(etag, packed)
+
+
+def _gzipped_json(etag: str, packed: bytes) -> Response:
+    """A pre-encoded document: gzip when the client takes it, ETag revalidation, no-cache."""
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": "no-cache"})
     gzipped = "gzip" in request.accept_encodings
@@ -108,10 +135,10 @@ def prepare_catalogue(catalogue, target) -> None:
 
     Otherwise the first request after the swap would wait seconds for them.
     """
-    catalogue.payloads.put(
-        tracks_key(None, None, catalogue.version),
-        encoded(_tracks_payload(target, catalogue, None, None)),
-    )
+    key = tracks_key(None, None, catalogue.version)
+    document = _tracks_payload(target, catalogue, None, None)
+    catalogue.payloads.put(("ids", *key), encoded(defer_ids(document, str(key[-1]))))
+    catalogue.payloads.put(key, encoded(document))
     index_for(catalogue)
 
 

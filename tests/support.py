@@ -58,3 +58,18 @@ def make_app(database: str, **config):
             **config,
         }
     )
+
+
+# Every API error carries these two texts; a few add documented fields a client can act on
+# (predict's no_close_match lists the near misses as alternatives).
+ERROR_KEYS = {"error", "message"}
+ERROR_DETAILS = {"alternatives"}
+
+
+def is_error_shape(body) -> bool:
+    """True for {"error": text, "message": text} plus, at most, the documented details."""
+    return (
+        isinstance(body, dict)
+        and ERROR_KEYS <= set(body) <= ERROR_KEYS | ERROR_DETAILS
+        and all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS)
+    )

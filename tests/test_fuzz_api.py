@@ -18,11 +18,11 @@ from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 from api.openapi import SPEC  # noqa: E402
+from tests.support import is_error_shape  # noqa: E402
 
 # Cases per operation and generation mode (valid, invalid): 12 runs × at most 50 examples stay well
 # under a minute on two cores; bench/bench_fuzz.py runs many more.
 FUZZ_MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
-ERROR_KEYS = {"error", "message"}
 # Collected from the document itself, so a new route is fuzzed without touching this file. The
 # route serving the document is left out, as schemathesis leaves it out of the schema it loads.
 DOCUMENT_PATH = "/api/openapi.json"
@@ -67,10 +67,8 @@ def error_shape_problem(status: int, content_type: str, body: bytes) -> str | No
         document = json.loads(body)
     except ValueError:
         return f"{status} body is not valid JSON: {body[:200]!r}"
-    if not isinstance(document, dict) or set(document) != ERROR_KEYS:
-        return f"{status} body is not {{error, message}}: {body[:200]!r}"
-    if not all(isinstance(document[k], str) and document[k] for k in ERROR_KEYS):
-        return f"{status} error or message is empty or not text: {body[:200]!r}"
+    if not is_error_shape(document):
+        return f"{status} body is not {{error, message}} (texts) plus details: {body[:200]!r}"
     if b"Traceback" in body:
         return f"{status} body carries a traceback"
     return None

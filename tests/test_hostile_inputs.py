@@ -16,11 +16,10 @@ import pytest
 
 from api.openapi import SPEC
 from etl.shapes import DEMO_DATASET
-from tests.support import ROOT
+from tests.support import ROOT, is_error_shape
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # in the catalogue, no stored recommendations
 BEE_GEES = "2cX2coZS1PYBfPs8wgbdWE"  # in the catalogue, with stored recommendations
-ERROR_KEYS = {"error", "message"}
 
 
 def raw(text: str) -> str:
@@ -107,7 +106,7 @@ def assert_clear_error(response, statuses=(400, 404)) -> dict:
     assert response.status_code in statuses, (response.status_code, response.data[:300])
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) == ERROR_KEYS and all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS)
+    assert is_error_shape(body), body
     assert b"Traceback" not in response.data and b'File "' not in response.data
     return body
 

@@ -51,6 +51,10 @@ export function loadTrackTable(key) {
       const arrived = performance.now();
       const table = buildTrackTable(payload);
       table.arrivedAt = arrived;
+      if (payload.ids?.deferred) {
+        table.textReady = loadDeferredIds(table, key, payload.ids.version);
+        table.textReady.catch(() => {}); // awaited where needed; never an unhandled rejection
+      }
       return markRaw(table);
     });
     // A failed request is not cached, so "Try again" really asks again.
@@ -58,4 +62,21 @@ export function loadTrackTable(key) {
     tableCache.set(key, request);
   }
   return tableCache.get(key);
+}
+
+/**
+ * Fills a table's ids from their own document (the scatter's columns leave them out: they do not
+ * compress). The plot draws meanwhile; a track opened before they arrive waits for them.
+ */
+function loadDeferredIds(table, key, version) {
+  return apiGet("/tracks", { ...sourceParams(key), part: "ids", version }).then(
+    (reply) => {
+      table.ids = reply.ids;
+    },
+    (error) => {
+      // The tracks changed in between (409): the next visit reloads the table and its ids.
+      tableCache.delete(key);
+      throw error;
+    },
+  );
 }

@@ -28,6 +28,9 @@ export function buildTrackTable(payload) {
     addedBy: columns.added_by || null,
     addedAt: columns.added_at || null,
     text: { genre: columns.genre || null, family: columns.family || null, cluster: columns.cluster || null },
+    // Settles once ids is filled: a dataset's or the catalogue's ids arrive in a second request
+    // (loadTrackTable), so what needs them (opening a track, exporting) awaits this first.
+    textReady: Promise.resolve(),
     axisFields: [...known, ...extra],
     /** A numeric column as Float64Array with NaN for missing values, or null when absent. */
     column(name) {
