@@ -44,7 +44,9 @@ def when_ready(server):
     import gc
 
     from api import warm_up
+    from ml.predictor import serve_with_single_thread_blas
 
+    serve_with_single_thread_blas()  # inherited by every worker
     app = server.app.wsgi()
     warm_up(app)
     app.extensions["store"].close()
@@ -54,5 +56,8 @@ def when_ready(server):
 def post_worker_init(worker):
     """Check the inherited caches (rebuilt if the store changed since the fork) before serving."""
     from api import warm_up
+    from ml.predictor import serve_with_single_thread_blas
+
+    serve_with_single_thread_blas()  # also when the master did not warm up (no preload)
 
     warm_up(worker.wsgi)
