@@ -37,7 +37,10 @@ _DASH_SUFFIX = re.compile(r"\s+[-\u2013\u2014]\s+.*$")
 _FEATURING = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+.*$", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=1 << 18)  # names repeat: artists, album versions of one title
+# Query-time caches: typed text repeats (suggestions as one types, predict after search). Small:
+# the index build folds through a dict of its own, which is freed in one piece afterwards, where
+# a cache holding every name kept 30 MB of small nodes in each worker.
+@functools.lru_cache(maxsize=8192)
 def fold(text) -> str:
     """Case-, accent- and punctuation-free form: 'Beyoncé & JAY-Z' → 'beyonce jay z'."""
     if not isinstance(text, str):
@@ -47,13 +50,38 @@ def fold(text) -> str:
     return _NOT_WORD.sub(" ", plain).strip()
 
 
-@functools.lru_cache(maxsize=1 << 18)
+@functools.lru_cache(maxsize=8192)
 def core_title(title) -> str:
     """A title without what people leave off: '(feat. …)', '[Live]', ' - Remastered 2011'."""
+    return _core(title, fold)
+
+
+def _core(title, fold_text) -> str:
     if not isinstance(title, str):
         return ""
     bare = _FEATURING.sub("", _DASH_SUFFIX.sub("", _BRACKETS.sub("", title)))
-    return fold(bare) or fold(title)
+    return fold_text(bare) or fold_text(title)
+
+
+class _Folded:
+    """fold and core_title for one index build: every repeated name (an artist's, a title's
+    album versions) folds once and shares one string."""
+
+    def __init__(self):
+        self.folds: dict = {}
+        self.cores: dict = {}
+
+    def fold(self, text) -> str:
+        found = self.folds.get(text)
+        if found is None:
+            found = self.folds[text] = fold.__wrapped__(text)
+        return found
+
+    def core_title(self, title) -> str:
+        found = self.cores.get(title)
+        if found is None:
+            found = self.cores[title] = _core(title, self.fold)
+        return found
 
 
 def _grams(text: str, open_end: bool = False) -> set[str]:
@@ -86,9 +114,11 @@ class SearchIndex:
         self.genres = list(genres)
         self.popularity = np.nan_to_num(np.asarray(popularity, dtype=float))
         n = len(self.ids)
-        self.full = [fold(t) for t in self.names]
-        self.core = [core_title(t) for t in self.names]
-        self.artist_keys = [[k for k in map(fold, a.split(";")) if k] for a in self.artists]
+        folded = _Folded()
+        self.full = [folded.fold(t) for t in self.names]
+        self.core = [folded.core_title(t) for t in self.names]
+        self.artist_keys = [[k for k in map(folded.fold, a.split(";")) if k] for a in self.artists]
+        del folded
         self.by_title: dict[str, list[int]] = {}
         self.by_artist: dict[str, list[int]] = {}
         # Most popular first, so that every list below is already in tie-break order.
