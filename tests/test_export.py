@@ -26,28 +26,6 @@ UNKNOWN = "0000000000000000000000"
 KEPT_FIELDS = ("name", "artists", "album", "release_date", "duration_ms", "popularity", "explicit")
 
 
-@pytest.fixture(scope="module")
-def seed_app(tmp_path_factory):
-    """The app on a store holding the seed playlist alone, as its file gives it."""
-    from etl.demo import plotify_people
-    from etl.files import import_file
-    from tests.support import PLOTIFY_PLAYLIST_NAME, make_app
-
-    path = str(tmp_path_factory.mktemp("seed") / "seed.sqlite3")
-    target = open_store(path)
-    import_file(
-        target,
-        PLAYLIST_CSV,
-        playlist_id=PLOTIFY_PLAYLIST_ID,
-        playlist_name=PLOTIFY_PLAYLIST_NAME,
-        people=plotify_people(),
-    )
-    target.close()
-    application = make_app(path)
-    yield application
-    application.extensions["store"].close()
-
-
 def rows_of(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
