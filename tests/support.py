@@ -73,3 +73,12 @@ def is_error_shape(body) -> bool:
         and ERROR_KEYS <= set(body) <= ERROR_KEYS | ERROR_DETAILS
         and all(isinstance(body[k], str) and body[k] for k in ERROR_KEYS)
     )
+
+
+def csrf_headers(client) -> dict:
+    """The X-CSRF-Token header of the client's session, read from the page as the browser does."""
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
+    return {"X-CSRF-Token": token}
