@@ -9,7 +9,7 @@ from flask import Flask, render_template, send_from_directory
 
 import api
 import store
-from web import security, settings
+from web import csrf, login, security, settings
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -39,8 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     # "//" inside an API path is a mistyped id, not a redirect target: answer it with a JSON 404.
     app.url_map.merge_slashes = False
     security.init_app(app)
+    csrf.init_app(app)
     store.init_app(app)
     api.init_app(app)
+    app.register_blueprint(login.bp)
     if app.debug:  # development: recompile static/scss whenever a stylesheet is requested
         from web.assets import install_sass_middleware
 

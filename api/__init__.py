@@ -13,7 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def init_app(app) -> None:
     """Register the blueprint, /healthz, the JSON error handlers and the per-process caches."""
-    from api import routes  # noqa: F401  (attaches the routes to bp)
+    from api import actions, routes  # noqa: F401  (attach the routes to bp)
 
     app.extensions["catalogue"] = CatalogueCache(prepare=routes.prepare_catalogue)
     app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])

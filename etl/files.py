@@ -145,6 +145,10 @@ def _track_records(frame: pd.DataFrame, shape: Shape, source: str) -> list[dict]
     records = []
     for row in unique.itertuples(index=False, name=None):
         record = dict(zip(fields, row))
+        for name in AUDIO_FEATURES:  # an unknown feature stays absent, never stored as NaN
+            value = record.get(name)
+            if name in record and (value is None or value != value):
+                del record[name]
         record["artists"] = _split_artists(record.get("artists"), shape.artist_separator)
         if "explicit" in record and isinstance(record["explicit"], str):
             record["explicit"] = int(record["explicit"].strip().lower() in {"true", "1", "yes"})
@@ -221,7 +225,7 @@ def import_file(
         kind=shape.kind,
         rows_read=len(frame),
     )
-    clean, rejects = validate_frame(frame)
+    clean, rejects = validate_frame(frame, blank_features_unknown=shape.blank_features_unknown)
     if "duration_ms" in clean:
         # validate_frame refuses durations <= 0; infinite or absurdly long ones are refused here.
         duration = clean["duration_ms"]

@@ -47,6 +47,8 @@ class Shape:
     artist_separator: str = ";"
     dataset_name: str | None = None
     converters: dict[str, str] = field(default_factory=dict)  # field -> converter name
+    # A blank feature cell means "not known" (the row is kept without it), not a broken row.
+    blank_features_unknown: bool = False
 
 
 # The demo catalogue's dataset name (the 114-genre Spotify Tracks Dataset), used across the app.
@@ -132,6 +134,9 @@ EXPORTIFY = Shape(
     extra_genres=("Genres", "Artist Genres"),
     artist_separator=",",
     converters={"id": "spotify_uri", "artist_ids": "spotify_uris", "added_by": "spotify_uri"},
+    # Exportify leaves the feature cells of a track Spotify has no features for empty (and
+    # Plotify's own export does for features no provider gave): the track is still in the playlist.
+    blank_features_unknown=True,
 )
 
 PLOTIFY_PLAYLIST = Shape(

@@ -138,11 +138,13 @@ def _as_number(field: str, value):
     return number
 
 
-def validate_frame(frame, first_line: int = 2):
+def validate_frame(frame, first_line: int = 2, blank_features_unknown: bool = False):
     """Split a DataFrame of canonical columns into valid rows and rejects.
 
     Vectorised twin of normalize_track for bulk file imports: returns (clean_frame, rejects) where
     rejects is a list of (line_number, reason) in file order, line numbers counting the header as 1.
+    With blank_features_unknown, a blank feature cell is kept as NaN (unknown) instead of
+    rejecting its row; text that is not a number still is.
     """
     import numpy as np
     import pandas as pd
@@ -161,7 +163,10 @@ def validate_frame(frame, first_line: int = 2):
         if field not in frame:
             continue
         values = pd.to_numeric(frame[field], errors="coerce")
-        reject(values.isna(), f"missing or non-numeric {field}")
+        missing = values.isna()
+        if blank_features_unknown:
+            missing &= frame[field].notna() & (frame[field].astype("string").str.strip() != "")
+        reject(missing, f"missing or non-numeric {field}")
         low, high = FEATURE_RANGES[field]
         reject((values < low) | (values > high), f"{field} outside {low}..{high}")
         if field in INTEGER_FEATURES:

@@ -83,6 +83,29 @@ def empty_app(tmp_path):
     application.extensions["store"].close()
 
 
+@pytest.fixture(scope="session")
+def seed_app(tmp_path_factory):
+    """The app on a store holding the seed playlist alone, as its file gives it."""
+    from etl.demo import plotify_people
+    from etl.files import import_file
+    from store import open_store
+    from tests.support import PLOTIFY_PLAYLIST_ID, PLOTIFY_PLAYLIST_NAME
+
+    path = str(tmp_path_factory.mktemp("seed") / "seed.sqlite3")
+    target = open_store(path)
+    import_file(
+        target,
+        PLAYLIST_CSV,
+        playlist_id=PLOTIFY_PLAYLIST_ID,
+        playlist_name=PLOTIFY_PLAYLIST_NAME,
+        people=plotify_people(),
+    )
+    target.close()
+    application = make_app(path)
+    yield application
+    application.extensions["store"].close()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

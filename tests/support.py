@@ -58,3 +58,12 @@ def make_app(database: str, **config):
             **config,
         }
     )
+
+
+def csrf_headers(client) -> dict:
+    """The X-CSRF-Token header of the client's session, read from the page as the browser does."""
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page).group(1)
+    return {"X-CSRF-Token": token}

@@ -130,6 +130,13 @@ GROUPS = (
                 "Redirect URI registered for the app, for the authorization-code (PKCE) flow.",
             ),
             Setting(
+                "SPOTIFY_WEB_REDIRECT_URI",
+                None,
+                "The page's login callback as registered in the Spotify dashboard "
+                "(default: this server's /auth/callback).",
+                example="http://127.0.0.1:8000/auth/callback",
+            ),
+            Setting(
                 "FEATURE_PROVIDERS",
                 "spotify,reccobeats",
                 "Audio-feature providers, tried in "

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import collections
 import copy
 import json
 import random
 import re
-import secrets
 import socket
 import struct
 import threading
@@ -17,23 +15,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.standin.accounts import ACCOUNT_ROUTES, Accounts
 from tests.standin.catalog import Catalog, Entry, load_catalog, synthetic_id, synthetic_uuid
+from tests.standin.wire import CLIENT_ID, CLIENT_SECRET, DEFAULT_ERRORS, ApiResponse
 
-CLIENT_ID = "standin-client-id"
-CLIENT_SECRET = "standin-client-secret"
 ITEMS_MAX = 50  # /playlists/{id}/items allows 50 per page since Feb 2026
 RECCOBEATS_FEATURES_MAX = 40  # ReccoBeats drops ids beyond 40, as clients report
 
-DEFAULT_ERRORS = {
-    # Bodies as restricted apps see them (see docs/spotify_api_2026.md §1e).
-    400: {"error": {"status": 400, "message": "Invalid request"}},
-    401: {"error": {"status": 401, "message": "Invalid access token"}},
-    403: {"error": {"status": 403}},
-    404: {"error": {"status": 404, "message": "Not Found"}},
-    429: {"error": {"status": 429, "message": "API rate limit exceeded"}},
-    500: {"error": {"status": 500, "message": "Server error"}},
-    503: {"error": {"status": 503, "message": "Service unavailable"}},
-}
 QUOTA_BODY = {"error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}}
 
 
@@ -155,18 +143,9 @@ class FaultPlan:
         return self._random.randrange(count)
 
 
-@dataclass
-class ApiResponse:
-    status: int
-    body: object
-    headers: dict = field(default_factory=dict)
-    breaks: str | None = None  # "reset", "truncated_body" or "truncated_json": how to send it
-
-
 # (method, path regex, endpoint name). ReccoBeats lives under /reccobeats on the same server.
 ROUTES = [
-    ("POST", r"/api/token", "token"),
-    ("GET", r"/authorize", "authorize"),
+    *ACCOUNT_ROUTES,
     ("GET", r"/v1/playlists/(?P<id>\w+)", "playlist"),
     ("GET", r"/v1/playlists/(?P<id>\w+)/items", "playlist_items"),
     ("GET", r"/v1/playlists/(?P<id>\w+)/tracks", "playlist_tracks"),
@@ -186,7 +165,7 @@ ROUTES = [
 _COMPILED = [(m, re.compile(p + r"$"), name) for m, p, name in ROUTES]
 
 
-class StandIn:
+class StandIn(Accounts):
     """The server: start() on a free 127.0.0.1 port, point spotipy at .url, stop() when done."""
 
     def __init__(self, catalog: Catalog | None = None, embedded_items: int = ITEMS_MAX):
@@ -200,9 +179,8 @@ class StandIn:
         self.nulls: collections.Counter = collections.Counter()
         self.calls: collections.Counter = collections.Counter()
         self.log: list[tuple[str, str]] = []
-        self.tokens: set[str] = set()
-        self.refresh_tokens: set[str] = set()
-        self.codes: dict[str, str] = {}
+        self.tokens: set[str] = set()  # every access token issued (checked by check_token)
+        self.init_accounts()
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -308,9 +286,9 @@ class StandIn:
             if fault.breaks == "reset":
                 return ApiResponse(0, None, breaks="reset")
         if name not in ("token", "authorize") and not name.startswith("rb_"):
-            token = (headers.get("Authorization") or "").removeprefix("Bearer ")
-            if token not in self.tokens:
-                return ApiResponse(401, DEFAULT_ERRORS[401])
+            refusal = self.check_token((headers.get("Authorization") or "").removeprefix("Bearer "))
+            if refusal is not None:
+                return refusal
         handler = getattr(self, "_" + name)
         answer = handler(query=query, body=body, headers=headers, **match.groupdict())
         if firing and fault.breaks == "null":
@@ -498,53 +476,6 @@ class StandIn:
         }
 
     # -- Spotify endpoints ----------------------------------------------------------------------
-    def _token(self, body: bytes, headers, **_):
-        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        grant = form.get("grant_type")
-        if grant == "client_credentials":
-            basic = (headers.get("Authorization") or "").removeprefix("Basic ")
-            expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-            if basic != expected:
-                return ApiResponse(
-                    400, {"error": "invalid_client", "error_description": "Invalid client"}
-                )
-            return ApiResponse(200, self._issue(refresh=False))
-        if grant == "authorization_code":
-            if form.get("code") not in self.codes:
-                return ApiResponse(
-                    400,
-                    {"error": "invalid_grant", "error_description": "Invalid authorization code"},
-                )
-            self.codes.pop(form["code"])
-            return ApiResponse(200, self._issue(refresh=True))
-        if grant == "refresh_token":
-            if form.get("refresh_token") not in self.refresh_tokens:
-                return ApiResponse(
-                    400, {"error": "invalid_grant", "error_description": "Refresh token revoked"}
-                )
-            return ApiResponse(200, self._issue(refresh=False))
-        return ApiResponse(400, {"error": "unsupported_grant_type"})
-
-    def _issue(self, refresh: bool) -> dict:
-        token = secrets.token_hex(16)
-        self.tokens.add(token)
-        answer = {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
-        if refresh:
-            answer["refresh_token"] = secrets.token_hex(16)
-            answer["scope"] = "playlist-read-private playlist-read-collaborative"
-            self.refresh_tokens.add(answer["refresh_token"])
-        return answer
-
-    def _authorize(self, query, **_):
-        # Stands for the person logging in and consenting: redirect straight back with a code.
-        code = secrets.token_hex(8)
-        self.codes[code] = query.get("client_id", [""])[0]
-        target = query.get("redirect_uri", [""])[0]
-        params = {"code": code}
-        if query.get("state"):
-            params["state"] = query["state"][0]
-        return ApiResponse(302, None, {"Location": f"{target}?{urlencode(params)}"})
-
     def _playlist(self, id, **_):
         playlist = self.catalog.playlists.get(id)
         if playlist is None:
