@@ -44,8 +44,9 @@ def near_edge(x: float, y: float, polygon, tolerance: float) -> bool:
 def assert_same_but_outline(cols: dict, x: str, y: str, polygon, got: set, expected: set):
     """got == expected except for tracks lying on the outline itself (within 1/100 of a pixel).
 
-    The page tests unzoomed pixel positions (Float32Array), this file data values in doubles: a track
-    exactly on an edge (the catalogue's values sit on a 0.001 grid, so many do) may fall either way.
+    The page tests unzoomed pixel positions (Float32Array), this file data values in doubles: a
+    track exactly on an edge (the catalogue's values sit on a 0.001 grid, so many do) may fall
+    either way.
     """
     position = {t: (xv, yv) for t, xv, yv in zip(cols["id"], cols[x], cols[y], strict=True)}
     differing = got ^ expected

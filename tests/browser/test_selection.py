@@ -67,7 +67,8 @@ def test_box_selection_with_shift_adding_and_alt_removing(page):
 
     drag(page, "box", [high[:2], high[2:]], modifier="Shift")
     second = ids_in_box(cols, "danceability", "energy", _recorded_box(page))
-    page.wait_for_function("(n) => window.plotify.playlist.selectedCount === n", arg=len(first | second))
+    both = first | second
+    page.wait_for_function("(n) => window.plotify.playlist.selectedCount === n", arg=len(both))
     assert second - first and set(selected_ids(page)) == first | second
     assert [s["op"] for s in page.evaluate("() => window.plotify.playlist.shapes")] == [
         "replace",
