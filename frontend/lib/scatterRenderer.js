@@ -1,8 +1,8 @@
 // Canvas scatter plot for up to ~100k tracks: marks on canvas, axes in SVG, hover via a d3 quadtree.
 import { easeCubicInOut, quadtree, scaleLinear, select, timer, zoom, zoomIdentity } from "d3";
 import { MARGIN, paddedDomain, renderPlotAxes } from "./scatterAxes.js";
-import { PixelCanvas } from "./pixelStamps.js";
-import { computeTiers, TIER, tierStyle } from "./scatterTiers.js";
+import { computeTiers, TIER } from "./scatterTiers.js";
+import { paintMarks, paintOverlay } from "./scatterPaint.js";
 import { handlePlotKey } from "./scatterKeys.js";
 import { ShapeTool } from "./shapeTool.js";
 import { shapeMask } from "./selection.js";
@@ -11,17 +11,6 @@ const ANIMATION_MS = 650;
 // How far (in screen pixels) the pointer may be from a mark and still hover it; fingers need more.
 const HOVER_RADIUS_PX = 12;
 const TOUCH_RADIUS_PX = 24;
-
-// Above this many visible tracks the marks are painted into a pixel buffer instead of canvas paths.
-const PIXEL_PAINT_THRESHOLD = 2000;
-
-/** Marks by how many tracks are visible: big dots for a playlist, small translucent ones for 100k. */
-function markStyle(visibleCount, zoomScale) {
-  const grow = Math.min(Math.sqrt(zoomScale), 4);
-  if (visibleCount <= PIXEL_PAINT_THRESHOLD) return { radius: 4.5 * Math.min(grow, 2), alpha: 0.9 };
-  if (visibleCount <= 20000) return { radius: 2.4 * grow, alpha: 0.75 };
-  return { radius: 1.4 * grow, alpha: 0.6 };
-}
 
 export class ScatterRenderer {
   /**
@@ -334,101 +323,16 @@ export class ScatterRenderer {
     });
   }
 
-  /** Draws every visible mark, category by category (a path per category, or pixel stamps when many). */
+  /** Draws every visible mark by tier and category (see scatterPaint.js). */
   draw() {
     this.drawCalls = (this.drawCalls || 0) + 1;
-    const ctx = this.ctx;
-    const { plotWidth: w, plotHeight: h } = this;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    this.drawnCount = 0;
-    if (!this.table || !this.px) {
-      this.drawOverlay();
-      return;
-    }
-    const { k, x: tx, y: ty } = this.transform;
-    const { categories } = this.coding;
-    const visibleCount = this.tierCounts[TIER.FILTERED] + this.tierCounts[TIER.SHOWN] + this.tierCounts[TIER.SELECTED];
-    this.visibleCount = visibleCount;
-    const base = markStyle(visibleCount, k);
-    const { px, py, order, offsets, hasSelection } = this;
-    const usePixels = visibleCount > PIXEL_PAINT_THRESHOLD;
-    if (usePixels) {
-      this.pixels = this.pixels || new PixelCanvas();
-      this.pixels.begin(ctx, this.canvas.width, this.canvas.height);
-    }
-    const view = { k, x: tx, y: ty, scale: this.dpr };
-    const groupCount = categories.length;
-    let drawn = 0;
-    let selectedDrawn = 0;
-    // Unlabelled tracks first (underneath), then the legend from the largest category to the smallest.
-    const sequence = categories.map((_, c) => c);
-    const unlabelled = categories.findIndex((cat) => cat.key === null);
-    if (unlabelled >= 0) sequence.unshift(sequence.splice(unlabelled, 1)[0]);
-    // Filtered-out marks lowest, then the rest, selected marks on top.
-    for (const t of [TIER.FILTERED, TIER.SHOWN, TIER.SELECTED]) {
-      if (!this.tierCounts[t]) continue;
-      const { radius, alpha } = tierStyle(t, base, hasSelection);
-      ctx.globalAlpha = alpha;
-      for (const c of sequence) {
-        const start = offsets[t * groupCount + c];
-        const end = offsets[t * groupCount + c + 1];
-        if (start === end) continue;
-        let painted = 0;
-        if (usePixels) {
-          painted = this.pixels.paint(px, py, order, start, end, categories[c].color, alpha, radius * this.dpr, view);
-        } else {
-          ctx.fillStyle = categories[c].color;
-          ctx.beginPath();
-          for (let j = start; j < end; j++) {
-            const i = order[j];
-            const sx = tx + k * px[i];
-            const sy = ty + k * py[i];
-            // NaN fails every comparison, so missing values drop out here too.
-            if (!(sx >= -radius && sx <= w + radius && sy >= -radius && sy <= h + radius)) continue;
-            ctx.moveTo(sx + radius, sy);
-            ctx.arc(sx, sy, radius, 0, 2 * Math.PI);
-            painted++;
-          }
-          ctx.fill();
-          // Few marks: selected ones also get a light outline.
-          if (t === TIER.SELECTED) {
-            ctx.globalAlpha = 0.9;
-            ctx.lineWidth = 1.2;
-            ctx.strokeStyle = "#ffffff";
-            ctx.stroke();
-            ctx.globalAlpha = alpha;
-          }
-        }
-        drawn += painted;
-        if (t === TIER.SELECTED) selectedDrawn += painted;
-      }
-    }
-    ctx.globalAlpha = 1;
-    if (usePixels) this.pixels.finish(ctx);
-    this.drawnCount = drawn;
-    this.selectedDrawn = selectedDrawn;
+    paintMarks(this);
     this.drawOverlay();
   }
 
-  /** Rings around the hovered and the selected track, on their own canvas so hover never redraws 100k marks. */
+  /** Rings around the hovered and the focused track and the shape being drawn, on the overlay canvas. */
   drawOverlay() {
-    const ctx = this.overlayCtx;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    ctx.clearRect(0, 0, this.plotWidth, this.plotHeight);
-    if (!this.table || !this.px) return;
-    const ring = (index, color, width) => {
-      if (index < 0 || !this.isVisible(index)) return;
-      const [sx, sy] = this.screenPosition(index);
-      ctx.beginPath();
-      ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
-      ctx.lineWidth = width;
-      ctx.strokeStyle = color;
-      ctx.stroke();
-    };
-    ring(this.selectedIndex, "#1DB954", 3);
-    ring(this.hoverIndex, "#ffffff", 2);
-    this.shapes.draw(ctx);
+    paintOverlay(this);
   }
 
   // ---- hover, selection, zoom ---------------------------------------------------------------
