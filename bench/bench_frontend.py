@@ -3,7 +3,9 @@
 The page's canvas renderer is set beside the seed's one-SVG-circle-per-track. For the Plotify
 playlist, 10k and 100k tracks it times, in the same browser run, data arrival (parsed JSON in
 hand) → first full paint, and one hover look-up (pointer position → nearest track → tooltip
-text). Results go to bench/results/frontend.json and frontend.md. Needs `npm run build`
+text). At 100k it also times a lasso selection's point-in-polygon and a filter change's redraw
+(median of 5 in one page), beside the plain redraw. Results go to bench/results/frontend.json
+and frontend.md. Needs `npm run build`
 (static/dist/bench.js) and a filled store.
 
     .venv/bin/python bench/bench_frontend.py [--database instance/plotify.sqlite3] [--runs 3]
@@ -35,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 NUMERIC_JITTER = ("danceability", "energy")
-GOALS = {"draw_ms_100k": 500.0, "hover_ms": 16.0}
+GOALS = {"draw_ms_100k": 500.0, "hover_ms": 16.0, "lasso_ms_100k": 50.0, "filter_ms_100k": 100.0}
 
 BENCH_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Plotify scatter benchmark</title>
@@ -185,6 +187,22 @@ def main(argv: list[str] | None = None) -> int:
                             f"p95 {best['hover']['p95_ms']:.1f} ms",
                             flush=True,
                         )
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/bench.html")
+                page.wait_for_function("window.plotifyBench && window.plotifyBench.ready")
+                selection = page.evaluate(
+                    "([url, options]) => window.plotifyBench.run('selection', url, options)",
+                    ["100k.json", {"xName": "danceability", "yName": "energy", "repeats": 5}],
+                )
+                page.close()
+                results["selection_100k"] = selection
+                print(
+                    f"   100k selection: redraw {selection['draw_ms']:.1f} ms, lasso "
+                    f"{selection['lasso_ms']:.1f} ms ({selection['selected']:,} selected), "
+                    f"filter change {selection['filter_redraw_ms']:.1f} ms "
+                    f"(to paint {selection['filter_to_paint_ms']:.1f} ms)",
+                    flush=True,
+                )
                 browser.close()
         finally:
             server.shutdown()
@@ -218,6 +236,14 @@ def main(argv: list[str] | None = None) -> int:
                 "plotify = the Plotify playlist; 10k = first 10,000 catalogue tracks; "
                 "100k = the catalogue plus jittered copies of random tracks up to 100,000"
             ),
+            "selection_100k": (
+                "one page, 100k points, median of 5: redraw = renderer.draw() of every mark; "
+                "lasso = point-in-polygon of a 240-vertex free-hand-like loop over the "
+                "Float32Array pixel positions (edges bucketed in 64 bands); "
+                "filter change = energy/tempo ranges evaluated over the Float64Array columns "
+                "+ per-track tiers + full redraw "
+                "(to paint: until the browser's next frame)"
+            ),
             "runs": args.runs,
             "axes": "danceability × energy",
         },
@@ -245,6 +271,8 @@ def markdown(report: dict) -> str:
         "|---|---:|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for name, kinds in report["results"].items():
+        if name == "selection_100k":
+            continue
         for kind, r in kinds.items():
             index_build = f"{r['hover_index_build_ms']:.1f}" if "hover_index_build_ms" in r else "—"
             lines.append(
@@ -257,7 +285,7 @@ def markdown(report: dict) -> str:
             )
     lines += ["", "Ratios (SVG ÷ canvas) in the same run:", ""]
     for name, kinds in report["results"].items():
-        if "canvas" in kinds and "svg" in kinds:
+        if name != "selection_100k" and "canvas" in kinds and "svg" in kinds:
             c, s = kinds["canvas"], kinds["svg"]
             lines.append(
                 f"- {name}: first full draw "
@@ -274,6 +302,33 @@ def markdown(report: dict) -> str:
             "hover ≤ "
             f"{GOALS['hover_ms']:.0f} ms → p95 {big['hover']['p95_ms']:.2f} ms "
             f"({'met' if big['hover']['p95_ms'] <= GOALS['hover_ms'] else 'missed'}).",
+        ]
+    chosen = report["results"].get("selection_100k")
+    if chosen:
+        runs = lambda key: ", ".join(f"{v:.1f}" for v in chosen[key])  # noqa: E731
+        lasso_met = chosen["lasso_ms"] <= GOALS["lasso_ms_100k"]
+        filter_met = chosen["filter_to_paint_ms"] <= GOALS["filter_ms_100k"]
+        lines += [
+            "",
+            f"## Selection and filters at {chosen['points']:,} points (median of 5)",
+            "",
+            "| step | median (ms) | runs (ms) |",
+            "|---|---:|---|",
+            f"| redraw of every mark (today's draw) | {chosen['draw_ms']:.1f} "
+            f"| {runs('draw_ms_runs')} |",
+            f"| lasso point-in-polygon ({chosen['lasso_vertices']} vertices, "
+            f"{chosen['selected']:,} selected) | {chosen['lasso_ms']:.1f} "
+            f"| {runs('lasso_ms_runs')} |",
+            f"| lasso + combining into the selection | {chosen['lasso_and_combine_ms']:.1f} | — |",
+            f"| filter change: mask + tiers + redraw | {chosen['filter_redraw_ms']:.1f} "
+            f"| {runs('filter_redraw_ms_runs')} |",
+            f"| filter change to the next paint | {chosen['filter_to_paint_ms']:.1f} "
+            f"| {runs('filter_to_paint_ms_runs')} |",
+            "",
+            f"Goals: lasso ≤ {GOALS['lasso_ms_100k']:.0f} ms → {chosen['lasso_ms']:.1f} ms "
+            f"({'met' if lasso_met else 'missed'}); filter change redrawn ≤ "
+            f"{GOALS['filter_ms_100k']:.0f} ms → {chosen['filter_to_paint_ms']:.1f} ms to paint "
+            f"({'met' if filter_met else 'missed'}).",
         ]
     lines += [
         "",

@@ -2,6 +2,8 @@
 import { axisBottom, axisLeft, scaleLinear, select } from "d3";
 import { ScatterRenderer } from "./lib/scatterRenderer.js";
 import { buildTrackTable, categorize, colourFields } from "./lib/trackTable.js";
+import { filterMask } from "./lib/filters.js";
+import { combine, countSet } from "./lib/selection.js";
 
 /** Resolves after the browser has painted the current frame (rAF runs before paint, the timeout after). */
 const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
@@ -135,10 +137,89 @@ async function runSvg(payload, { xName, yName, hovers = 500, width = 960, height
   return result;
 }
 
+const median = (samples) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+
+/** A free-hand-like lasso: `vertices` points around the plot's centre with a wobbling radius. */
+function lassoPath(width, height, vertices = 240) {
+  const points = [];
+  for (let v = 0; v < vertices; v++) {
+    const angle = (2 * Math.PI * v) / vertices;
+    const radius = 0.33 * Math.min(width, height) * (1 + 0.18 * Math.sin(5 * angle) + 0.07 * Math.cos(13 * angle));
+    points.push(width / 2 + radius * Math.cos(angle), height / 2 + radius * Math.sin(angle));
+  }
+  return points;
+}
+
+/**
+ * Selection and filtering at scale, each repeated `repeats` times (median): the plain redraw, a lasso's
+ * point-in-polygon over the pixel positions (plus combining it into a selection), and a filter change
+ * (mask over the columns + tiers + redraw, then to the next paint).
+ */
+async function runSelection(payload, { xName, yName, repeats = 5, width = 960 } = {}) {
+  const stage = freshStage(width);
+  const table = buildTrackTable(payload);
+  const coding = categorize(table, colourFields(table)[0] ?? "person", payload.people ?? []);
+  const renderer = new ScatterRenderer(stage, {});
+  renderer.setData(table, coding, xName, yName);
+  await afterPaint();
+  const draws = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    renderer.draw();
+    draws.push(performance.now() - t0);
+  }
+  const shape = renderer.toDataShape({ kind: "lasso", points: lassoPath(renderer.plotWidth, renderer.plotHeight) });
+  const lasso = [];
+  const lassoWithCombine = [];
+  let selected = 0;
+  let previous = null;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const mask = renderer.maskForShape(shape);
+    const t1 = performance.now();
+    previous = combine(previous, mask, r % 2 ? "add" : "replace");
+    selected = countSet(previous);
+    lasso.push(t1 - t0);
+    lassoWithCombine.push(performance.now() - t0);
+  }
+  const filterRedraw = [];
+  const filterToPaint = [];
+  const thresholds = [0.5, 0.6, 0.7, 0.4, 0.8, 0.55, 0.65];
+  let passing = 0;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const passes = filterMask(table, { ranges: { energy: [thresholds[r % thresholds.length], null], tempo: [90, 160] }, presets: [] });
+    renderer.setMarks({ passes, selected: previous, hideFiltered: false });
+    const t1 = performance.now();
+    await afterPaint();
+    filterRedraw.push(t1 - t0);
+    filterToPaint.push(performance.now() - t0);
+    passing = countSet(passes);
+  }
+  const result = {
+    points: table.count,
+    lasso_vertices: shape.points.length / 2,
+    selected,
+    passing_last: passing,
+    draw_ms: median(draws),
+    draw_ms_runs: draws,
+    lasso_ms: median(lasso),
+    lasso_ms_runs: lasso,
+    lasso_and_combine_ms: median(lassoWithCombine),
+    filter_redraw_ms: median(filterRedraw),
+    filter_redraw_ms_runs: filterRedraw,
+    filter_to_paint_ms: median(filterToPaint),
+    filter_to_paint_ms_runs: filterToPaint,
+  };
+  renderer.destroy();
+  return result;
+}
+
 /** Fetches a payload and runs one renderer on it; "data arrival" is when the parsed JSON is in hand. */
 async function run(kind, url, options) {
   const payload = await (await fetch(url)).json();
   await afterPaint();
+  if (kind === "selection") return runSelection(payload, options);
   return kind === "canvas" ? runCanvas(payload, options) : runSvg(payload, options);
 }
 

@@ -1,49 +1,31 @@
 // Canvas scatter plot for up to ~100k tracks: marks on canvas, axes in SVG, hover via a d3 quadtree.
-import { axisBottom, axisLeft, easeCubicInOut, format, quadtree, scaleLinear, select, timer, zoom, zoomIdentity } from "d3";
-import { featureLabel } from "./features.js";
-import { PixelCanvas } from "./pixelStamps.js";
+import { easeCubicInOut, quadtree, scaleLinear, select, timer, zoom, zoomIdentity } from "d3";
+import { MARGIN, paddedDomain, renderPlotAxes } from "./scatterAxes.js";
+import { computeTiers, TIER } from "./scatterTiers.js";
+import { paintMarks, paintOverlay } from "./scatterPaint.js";
+import { handlePlotKey } from "./scatterKeys.js";
+import { ShapeTool } from "./shapeTool.js";
+import { shapeMask } from "./selection.js";
 
-const MARGIN = { top: 12, right: 14, bottom: 46, left: 58 };
 const ANIMATION_MS = 650;
 // How far (in screen pixels) the pointer may be from a mark and still hover it; fingers need more.
 const HOVER_RADIUS_PX = 12;
 const TOUCH_RADIUS_PX = 24;
-const compactNumber = format("~g");
-
-// Above this many visible tracks the marks are painted into a pixel buffer instead of canvas paths.
-const PIXEL_PAINT_THRESHOLD = 2000;
-
-/** Marks by how many tracks are visible: big dots for a playlist, small translucent ones for 100k. */
-function markStyle(visibleCount, zoomScale) {
-  const grow = Math.min(Math.sqrt(zoomScale), 4);
-  if (visibleCount <= PIXEL_PAINT_THRESHOLD) return { radius: 4.5 * Math.min(grow, 2), alpha: 0.9 };
-  if (visibleCount <= 20000) return { radius: 2.4 * grow, alpha: 0.75 };
-  return { radius: 1.4 * grow, alpha: 0.6 };
-}
-
-function paddedDomain(values) {
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < low) low = v;
-    if (v > high) high = v;
-  }
-  if (low === Infinity) return [0, 1];
-  if (low === high) return [low - 0.5, high + 0.5];
-  const pad = (high - low) * 0.03;
-  return [low - pad, high + pad];
-}
 
 export class ScatterRenderer {
   /**
    * container: an empty element the renderer fills; callbacks:
-   * onHover(index | -1, {x, y}) with container coordinates, onSelect(index | -1), onAnimationEnd().
+   * onHover(index | -1, {x, y}) with container coordinates, onSelect(index | -1), onAnimationEnd(),
+   * onShape(shape in data coordinates, op) when a lasso or box is drawn, onEscape().
    */
-  constructor(container, { onHover = () => {}, onSelect = () => {}, onAnimationEnd = () => {}, describe = () => "" } = {}) {
+  constructor(container, { onHover = () => {}, onSelect = () => {}, onAnimationEnd = () => {}, describe = () => "",
+    onShape = () => {}, onEscape = () => {} } = {}) {
     this.container = container;
     this.onHover = onHover;
     this.onSelect = onSelect;
+    this.onShape = onShape;
+    this.onEscape = onEscape;
+    this.marks = {};
     this.onAnimationEnd = onAnimationEnd;
     this.describe = describe;
     this.dpr = Math.max(1, window.devicePixelRatio || 1);
@@ -90,7 +72,9 @@ export class ScatterRenderer {
     this.zoom = zoom()
       .scaleExtent([1, 256])
       // One finger scrolls the page and taps pick points; two fingers pinch and pan the plot.
-      .filter((event) => (event.type.startsWith("touch") ? event.touches.length >= 2 : (!event.ctrlKey || event.type === "wheel") && !event.button))
+      // In lasso/box mode a drag draws a shape; the wheel still zooms.
+      .filter((event) => (event.type.startsWith("touch") ? event.touches.length >= 2 : (!event.ctrlKey || event.type === "wheel") && !event.button
+        && (event.type === "wheel" || this.shapes.mode === "pan")))
       .on("zoom", (event) => {
         this.transform = event.transform;
         if (this.quietZoom) return;
@@ -100,10 +84,14 @@ export class ScatterRenderer {
     // d3-zoom sets touch-action: none; allow vertical page scrolling so a phone is not trapped by the plot.
     select(this.overlay).call(this.zoom).on("dblclick.zoom", null).style("touch-action", "pan-y");
 
+    this.shapes = new ShapeTool(this.overlay, {
+      onRedraw: () => this.drawOverlay(),
+      onShape: (shape, op) => this.onShape(this.toDataShape(shape), op),
+    });
     this.overlay.addEventListener("pointermove", (event) => this.handlePointerMove(event));
     this.overlay.addEventListener("pointerleave", () => this.setHover(-1));
     this.overlay.addEventListener("click", (event) => this.handleClick(event));
-    this.overlay.addEventListener("keydown", (event) => this.handleKey(event));
+    this.overlay.addEventListener("keydown", (event) => handlePlotKey(this, event));
 
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
@@ -112,6 +100,7 @@ export class ScatterRenderer {
 
   destroy() {
     this.resizeObserver.disconnect();
+    this.shapes.cancel();
     this.animation?.stop();
     if (this.indexJob) (window.cancelIdleCallback ?? clearTimeout)(this.indexJob);
     cancelAnimationFrame(this.frameRequest);
@@ -141,29 +130,65 @@ export class ScatterRenderer {
   /** Another colouring of the same tracks; every category starts visible. */
   setColoring(coding, redraw = true) {
     this.coding = coding;
-    const categoryCount = coding.categories.length;
-    this.visible = new Uint8Array(categoryCount).fill(1);
-    // Counting sort of track indices by category so each category is one fill() call.
-    const offsets = new Int32Array(categoryCount + 1);
-    const codes = coding.codes;
-    for (let i = 0; i < codes.length; i++) offsets[codes[i] + 1]++;
-    for (let c = 0; c < categoryCount; c++) offsets[c + 1] += offsets[c];
-    const cursor = offsets.slice(0, categoryCount);
-    const order = new Int32Array(codes.length);
-    for (let i = 0; i < codes.length; i++) order[cursor[codes[i]]++] = i;
-    this.order = order;
-    this.offsets = offsets;
-    this.invalidateIndex();
+    this.visible = new Uint8Array(coding.categories.length).fill(1);
+    this.updateTiers();
     if (redraw) this.draw();
   }
 
   /** Show or hide categories: visibleFlags[c] truthy = drawn and hoverable. */
   setVisibility(visibleFlags) {
     this.visible = Uint8Array.from(visibleFlags, (v) => (v ? 1 : 0));
+    this.updateTiers();
+    this.draw();
+  }
+
+  /** Filter and selection masks (Uint8Array per track, or null) and whether filtered-out tracks hide. */
+  setMarks({ passes = null, selected = null, hideFiltered = false } = {}) {
+    this.marks = { passes, selected, hideFiltered };
+    this.updateTiers();
+    this.draw();
+  }
+
+  /** Re-derives every track's tier and the draw order; drops hover/focus on tracks that vanished. */
+  updateTiers() {
+    if (!this.coding) return;
+    const marks = this.marks.passes?.length === this.coding.codes.length || this.marks.selected?.length === this.coding.codes.length
+      ? this.marks : {};
+    Object.assign(this, computeTiers(this.coding.codes, this.visible, marks));
     this.invalidateIndex();
     if (this.hoverIndex >= 0 && !this.isVisible(this.hoverIndex)) this.setHover(-1);
     if (this.selectedIndex >= 0 && !this.isVisible(this.selectedIndex)) this.select(-1);
-    this.draw();
+  }
+
+  /** "pan", "lasso" or "box": what a drag on the plot does. */
+  setTool(mode) {
+    this.shapes.setMode(mode);
+  }
+
+  /** A shape drawn on screen → the same shape in data coordinates of the current axes (6 digits). */
+  toDataShape({ kind, points }) {
+    const zx = this.transform.rescaleX(this.x);
+    const zy = this.transform.rescaleY(this.y);
+    const data = [];
+    for (let i = 0; i < points.length; i += 2) {
+      data.push(+zx.invert(points[i]).toPrecision(6), +zy.invert(points[i + 1]).toPrecision(6));
+    }
+    return { kind, x: this.xName, y: this.yName, points: data };
+  }
+
+  /**
+   * The tracks inside a data-coordinate shape as a 0/1 mask. On the current axes the test runs over
+   * the unzoomed pixel positions (Float32Array); on other axes (a restored link) over the data columns.
+   */
+  maskForShape(shape) {
+    if (shape.x === this.xName && shape.y === this.yName && !this.animation) {
+      const pixels = shape.points.map((v, i) => (i % 2 ? this.y(v) : this.x(v)));
+      return shapeMask({ kind: shape.kind, points: pixels }, this.px, this.py);
+    }
+    const xs = this.table.column(shape.x);
+    const ys = this.table.column(shape.y);
+    if (!xs || !ys) return new Uint8Array(this.table.count);
+    return shapeMask(shape, xs, ys);
   }
 
   /** Change the axes; the points glide to their new places (as the seed's SVG circles did). */
@@ -250,7 +275,7 @@ export class ScatterRenderer {
   }
 
   isVisible(index) {
-    return this.visible[this.coding.codes[index]] === 1 && this.px[index] === this.px[index] && this.py[index] === this.py[index];
+    return this.tier[index] !== TIER.HIDDEN && this.px[index] === this.px[index] && this.py[index] === this.py[index];
   }
 
   // ---- layout, axes and drawing -----------------------------------------------------------
@@ -286,36 +311,8 @@ export class ScatterRenderer {
     this.draw();
   }
 
-  tickFormat(name) {
-    if (name === "duration_ms") return (v) => compactNumber(+(v / 60000).toFixed(2));
-    return compactNumber;
-  }
-
   renderAxes(duration) {
-    if (!this.x) return;
-    const zx = this.transform.rescaleX(this.x);
-    const zy = this.transform.rescaleY(this.y);
-    const xTicks = Math.max(2, Math.round(this.plotWidth / 80));
-    const yTicks = Math.max(2, Math.round(this.plotHeight / 60));
-    const place = (selection, dx, dy) => selection.attr("transform", `translate(${dx},${dy})`);
-    const run = (selection) => (duration ? selection.transition().duration(duration).ease(easeCubicInOut) : selection);
-    place(this.axisX, MARGIN.left, MARGIN.top + this.plotHeight);
-    place(this.axisY, MARGIN.left, MARGIN.top);
-    place(this.gridX, MARGIN.left, MARGIN.top + this.plotHeight);
-    place(this.gridY, MARGIN.left, MARGIN.top);
-    run(this.axisX).call(axisBottom(zx).ticks(xTicks).tickFormat(this.tickFormat(this.xName)));
-    run(this.axisY).call(axisLeft(zy).ticks(yTicks).tickFormat(this.tickFormat(this.yName)));
-    run(this.gridX).call(axisBottom(zx).ticks(xTicks).tickSize(-this.plotHeight).tickFormat(""));
-    run(this.gridY).call(axisLeft(zy).ticks(yTicks).tickSize(-this.plotWidth).tickFormat(""));
-    this.labelX.attr("x", MARGIN.left + this.plotWidth / 2).attr("y", this.height - 8).text(this.axisTitle(this.xName));
-    this.labelY
-      .attr("transform", `translate(14,${MARGIN.top + this.plotHeight / 2}) rotate(-90)`)
-      .text(this.axisTitle(this.yName));
-    this.overlay.setAttribute("aria-label", this.describe());
-  }
-
-  axisTitle(name) {
-    return name ? featureLabel(name) : "";
+    renderPlotAxes(this, duration);
   }
 
   requestDraw() {
@@ -326,80 +323,16 @@ export class ScatterRenderer {
     });
   }
 
-  /** Draws every visible mark, category by category (a path per category, or pixel stamps when many). */
+  /** Draws every visible mark by tier and category (see scatterPaint.js). */
   draw() {
     this.drawCalls = (this.drawCalls || 0) + 1;
-    const ctx = this.ctx;
-    const { plotWidth: w, plotHeight: h } = this;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    this.drawnCount = 0;
-    if (!this.table || !this.px) {
-      this.drawOverlay();
-      return;
-    }
-    const { k, x: tx, y: ty } = this.transform;
-    const { categories } = this.coding;
-    let visibleCount = 0;
-    for (let c = 0; c < categories.length; c++) if (this.visible[c]) visibleCount += categories[c].count;
-    this.visibleCount = visibleCount;
-    const { radius, alpha } = markStyle(visibleCount, k);
-    const { px, py, order, offsets } = this;
-    const usePixels = visibleCount > PIXEL_PAINT_THRESHOLD;
-    if (usePixels) {
-      this.pixels = this.pixels || new PixelCanvas();
-      this.pixels.begin(ctx, this.canvas.width, this.canvas.height);
-    }
-    const view = { k, x: tx, y: ty, scale: this.dpr };
-    let drawn = 0;
-    // Unlabelled tracks first (underneath), then the legend from the largest category to the smallest.
-    const sequence = categories.map((_, c) => c);
-    const unlabelled = categories.findIndex((cat) => cat.key === null);
-    if (unlabelled >= 0) sequence.unshift(sequence.splice(unlabelled, 1)[0]);
-    ctx.globalAlpha = alpha;
-    for (const c of sequence) {
-      if (!this.visible[c]) continue;
-      if (usePixels) {
-        drawn += this.pixels.paint(px, py, order, offsets[c], offsets[c + 1], categories[c].color, alpha, radius * this.dpr, view);
-        continue;
-      }
-      ctx.fillStyle = categories[c].color;
-      ctx.beginPath();
-      for (let j = offsets[c], end = offsets[c + 1]; j < end; j++) {
-        const i = order[j];
-        const sx = tx + k * px[i];
-        const sy = ty + k * py[i];
-        // NaN fails every comparison, so missing values drop out here too.
-        if (!(sx >= -radius && sx <= w + radius && sy >= -radius && sy <= h + radius)) continue;
-        ctx.moveTo(sx + radius, sy);
-        ctx.arc(sx, sy, radius, 0, 2 * Math.PI);
-        drawn++;
-      }
-      ctx.fill();
-    }
-    ctx.globalAlpha = 1;
-    if (usePixels) this.pixels.finish(ctx);
-    this.drawnCount = drawn;
+    paintMarks(this);
     this.drawOverlay();
   }
 
-  /** Rings around the hovered and the selected track, on their own canvas so hover never redraws 100k marks. */
+  /** Rings around the hovered and the focused track and the shape being drawn, on the overlay canvas. */
   drawOverlay() {
-    const ctx = this.overlayCtx;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    ctx.clearRect(0, 0, this.plotWidth, this.plotHeight);
-    if (!this.table || !this.px) return;
-    const ring = (index, color, width) => {
-      if (index < 0 || !this.isVisible(index)) return;
-      const [sx, sy] = this.screenPosition(index);
-      ctx.beginPath();
-      ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
-      ctx.lineWidth = width;
-      ctx.strokeStyle = color;
-      ctx.stroke();
-    };
-    ring(this.selectedIndex, "#1DB954", 3);
-    ring(this.hoverIndex, "#ffffff", 2);
+    paintOverlay(this);
   }
 
   // ---- hover, selection, zoom ---------------------------------------------------------------
@@ -426,10 +359,9 @@ export class ScatterRenderer {
   ensureIndex() {
     if (this.tree) return this.tree;
     const indices = [];
-    const { codes } = this.coding;
-    const { px, py, visible } = this;
-    for (let i = 0; i < codes.length; i++) {
-      if (visible[codes[i]] && px[i] === px[i] && py[i] === py[i]) indices.push(i);
+    const { px, py, tier } = this;
+    for (let i = 0; i < tier.length; i++) {
+      if (tier[i] !== TIER.HIDDEN && px[i] === px[i] && py[i] === py[i]) indices.push(i);
     }
     this.tree = quadtree()
       .x((i) => px[i])
@@ -454,11 +386,13 @@ export class ScatterRenderer {
   }
 
   handlePointerMove(event) {
+    if (this.shapes.active) return;
     const radius = event.pointerType === "touch" ? TOUCH_RADIUS_PX : HOVER_RADIUS_PX;
     this.setHover(this.nearest(event.offsetX, event.offsetY, radius));
   }
 
   handleClick(event) {
+    if (this.shapes.justFinished) return;
     const radius = event.pointerType === "mouse" ? HOVER_RADIUS_PX : TOUCH_RADIUS_PX;
     const index = this.nearest(event.offsetX, event.offsetY, radius);
     this.select(index);
@@ -480,63 +414,6 @@ export class ScatterRenderer {
     this.selectedIndex = index;
     this.drawOverlay();
     this.onSelect(index);
-  }
-
-  /** Keyboard: arrows step to the next visible track along x (←/→) or y (↑/↓), Shift+arrows pan; +/− zoom; 0 resets. */
-  handleKey(event) {
-    const steps = { ArrowRight: ["x", 1], ArrowLeft: ["x", -1], ArrowUp: ["y", 1], ArrowDown: ["y", -1] };
-    if (event.key in steps && event.shiftKey) {
-      event.preventDefault();
-      const [axis, direction] = steps[event.key];
-      // Moving the view right means shifting the content left, hence the minus signs.
-      const dx = axis === "x" ? (-direction * this.plotWidth) / 10 : 0;
-      const dy = axis === "y" ? (direction * this.plotHeight) / 10 : 0;
-      select(this.overlay).call(this.zoom.translateBy, dx / this.transform.k, dy / this.transform.k);
-    } else if (event.key in steps) {
-      event.preventDefault();
-      const [axis, direction] = steps[event.key];
-      this.stepSelection(axis, direction);
-    } else if (event.key === "+" || event.key === "=") {
-      event.preventDefault();
-      this.zoomBy(1.6);
-    } else if (event.key === "-" || event.key === "_") {
-      event.preventDefault();
-      this.zoomBy(1 / 1.6);
-    } else if (event.key === "0") {
-      event.preventDefault();
-      this.resetZoom();
-    } else if (event.key === "Escape") {
-      this.select(-1);
-      this.setHover(-1);
-    }
-  }
-
-  stepSelection(axis, direction) {
-    if (!this.table || this.animation) return;
-    const values = axis === "x" ? this.px : this.py;
-    // Screen y grows downwards, so "up" means a smaller pixel value.
-    const sign = axis === "x" ? direction : -direction;
-    const current = this.selectedIndex >= 0 && this.isVisible(this.selectedIndex) ? this.selectedIndex : -1;
-    let best = -1;
-    let bestValue = sign > 0 ? Infinity : -Infinity;
-    const start = current >= 0 ? values[current] : sign > 0 ? -Infinity : Infinity;
-    for (let i = 0; i < values.length; i++) {
-      if (i === current || !this.isVisible(i)) continue;
-      const v = values[i];
-      // Ties are broken by index so repeated presses visit tracks sharing a value one by one.
-      const ahead = sign > 0 ? v > start || (v === start && i > current) : v < start || (v === start && i < current);
-      if (!ahead) continue;
-      const better = sign > 0 ? v < bestValue || (v === bestValue && i < best) : v > bestValue || (v === bestValue && i > best);
-      if (better) {
-        best = i;
-        bestValue = v;
-      }
-    }
-    if (best >= 0) {
-      this.select(best);
-      this.hoverIndex = -2; // force the tooltip to follow the keyboard
-      this.setHover(best);
-    }
   }
 
   zoomBy(factor) {

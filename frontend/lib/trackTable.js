@@ -25,6 +25,7 @@ export function buildTrackTable(payload) {
     names: columns.name || empty(),
     artists: columns.artists || empty(),
     albums: columns.album || empty(),
+    textReady: Promise.resolve(),
     addedBy: columns.added_by || null,
     addedAt: columns.added_at || null,
     text: { genre: columns.genre || null, family: columns.family || null, cluster: columns.cluster || null },

@@ -76,6 +76,31 @@ def empty_server(built_assets, tmp_path):
     application.extensions["store"].close()
 
 
+@pytest.fixture
+def spotify_server(catalogue_db, built_assets, tmp_path):
+    """The app over a copy of the real data with Spotify pointed at the stand-in.
+
+    Yields (base URL, the stand-in) so a test can read back what was saved.
+    """
+    from werkzeug.serving import make_server
+
+    from tests.standin.server import StandIn
+    from tests.support import make_app
+
+    standin = StandIn().start()
+    database = str(tmp_path / "spotify.sqlite3")
+    shutil.copyfile(catalogue_db, database)
+    application = make_app(database, MODELS_DIR=str(tmp_path), **standin.config())
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="browser-spotify", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", standin
+    server.shutdown()
+    thread.join(timeout=5)
+    application.extensions["store"].close()
+    standin.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
