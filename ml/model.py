@@ -136,7 +136,7 @@ def fit_genre_model(x_train, t_train, x_val, y_val, n_classes: int, config, prog
     return saved, record, time.perf_counter() - started
 
 
-PRIOR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+PRIOR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 
 
 def adjust_for_prior(model, y_train, x_val, y_val, n_classes: int) -> float:
