@@ -13,7 +13,9 @@ from ml.network import read_network as _read_graph
 
 # 2: meta.json records how closely the numpy forward pass reproduces Keras ("numpy_parity"),
 # which the web workers rely on, since they never import TensorFlow or Keras.
-BUNDLE_VERSION = 2
+# 3: model.keras is a Functional ensemble (branches averaged inside one model), which a
+# version-2 reader (Sequential only) cannot run; version-2 bundles are retrained.
+BUNDLE_VERSION = 3
 MODEL_FILE = "model.keras"
 SCALER_FILE = "scaler.joblib"
 LABEL_ENCODER_FILE = "label_encoder.joblib"
