@@ -40,13 +40,13 @@ class TrainConfig:
     """Hyper-parameters chosen on the artist-grouped validation set (see models/README.md)."""
 
     # Branches of the ensemble (averaged inside the one saved model) and each branch's layers.
-    members: int = 3
-    hidden: tuple = (512, 256)
+    members: int = 2
+    hidden: tuple = (768, 384)
     dropout: float = 0.4
     n_bins: int = 24
     label_smoothing: float = 0.1
     # Share of a multi-genre track's target spread over all its genres (ml.model.soft_targets).
-    soft_label_share: float = 0.0
+    soft_label_share: float = 0.5
     batch_size: int = 512
     learning_rate: float = 3e-3
     max_epochs: int = 18
