@@ -131,8 +131,8 @@ def _watch_rounds(model, progress, every: float = 0.5):
 # plus an L2 penalty keep 114 one-vs-rest tree sequences from fitting artists rather than genres.
 # Tuned on the artist-grouped validation rows (issue 14, with popularity; validation top-1):
 # learning rate 0.1 and 63 bins 0.325 (44 rounds), learning rate 0.05 and 255 bins 0.333
-# (86 rounds, kept), the same with 15 leaves of >= 100 rows 0.329, with 63 leaves of >= 30 rows
-# (see models/README.md). Early stopping waits 30 rounds so a noisy round cannot end it early.
+# (86 rounds, kept), the same with 15 leaves of >= 100 rows 0.329; 63 leaves of >= 30 rows had
+# not finished after 25 minutes (too slow for the report). Early stopping waits 30 rounds.
 LIGHTGBM_PARAMS = {
     "objective": "multiclass",
     "learning_rate": 0.05,
