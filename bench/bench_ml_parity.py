@@ -30,7 +30,7 @@ def main() -> None:
 
     predictor = GenrePredictor.load(models)
     split_meta = predictor.meta["split"]
-    tracks, _, _ = prepare(load_labelled_tracks(DATASET_CSV))
+    tracks, _, _, _ = prepare(load_labelled_tracks(DATASET_CSV))
     test = tracks.iloc[make_split(tracks, split_meta["kind"], seed=split_meta["seed"]).test]
     if len(test) != predictor.meta["rows"]["test"]:
         sys.exit(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import re
-import zipfile
 
 import numpy as np
 
+from ml.network import Network, UnsupportedNetwork
+from ml.network import read_network as _read_graph
+
 # 2: meta.json records how closely the numpy forward pass reproduces Keras ("numpy_parity"),
 # which the web workers rely on, since they never import TensorFlow or Keras.
-BUNDLE_VERSION = 2
+# 3: model.keras is a Functional ensemble (branches averaged inside one model), which a
+# version-2 reader (Sequential only) cannot run; version-2 bundles are retrained.
+BUNDLE_VERSION = 3
 MODEL_FILE = "model.keras"
 SCALER_FILE = "scaler.joblib"
 LABEL_ENCODER_FILE = "label_encoder.joblib"
@@ -109,139 +111,9 @@ def load_file(models_dir: str, meta: dict, name: str, reader):
 # -- the network, read from the Keras file without Keras ----------------------------------------
 
 
-def _relu(x):
-    return np.maximum(x, 0, out=x)
-
-
-def _softmax(x):
-    x = np.exp(x - x.max(axis=1, keepdims=True))
-    x /= x.sum(axis=1, keepdims=True)
-    return x
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _gelu(x):
-    # Keras's "gelu" string is the exact form (approximate=False), which needs erf.
-    from scipy.special import erf
-
-    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(x.dtype)
-
-
-def _elu(x):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0))).astype(x.dtype)
-
-
-# Keras activation names and their numpy equivalents; anything else is refused at load time.
-ACTIVATIONS = {
-    "linear": lambda x: x,
-    "relu": _relu,
-    "softmax": _softmax,
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "gelu": _gelu,
-    "silu": lambda x: x * _sigmoid(x),
-    "swish": lambda x: x * _sigmoid(x),
-    "elu": _elu,
-    "softplus": lambda x: np.logaddexp(x, 0).astype(x.dtype),
-}
-# Layers that change nothing at inference.
-PASS_THROUGH = {"Dropout"}
-
-
-class DenseNetwork:
-    """A Sequential of Dense layers as numpy arrays: one track costs microseconds, not a TF call."""
-
-    def __init__(self, layers: list[tuple[np.ndarray, np.ndarray | None, str]]):
-        self.layers = layers
-        self.n_inputs = layers[0][0].shape[0]
-        self.n_outputs = layers[-1][0].shape[1]
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        for kernel, bias, activation in self.layers:
-            x = x @ kernel
-            if bias is not None:
-                x += bias
-            x = ACTIVATIONS[activation](x)
-        return x
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def read_network(path: str) -> DenseNetwork:
-    """The network of a Keras 3 `.keras` file (config.json + model.weights.h5), checked.
-
-    Only a Sequential of Dense and Dropout layers with the activations above is accepted; anything
-    else raises ModelUnavailable naming what is not supported. Kernel and bias shapes must chain
-    from the input width in the config.
-    """
-    import h5py
-
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        if not {"config.json", "model.weights.h5"} <= names:
-            raise ModelUnavailable(f"{MODEL_FILE} lacks config.json or model.weights.h5")
-        config = json.loads(archive.read("config.json"))
-        weights_bytes = archive.read("model.weights.h5")
-    if config.get("class_name") != "Sequential":
-        raise ModelUnavailable(f"{MODEL_FILE} holds a {config.get('class_name')}, not a Sequential")
-    layer_configs = config.get("config", {}).get("layers") or []
-    width = None
-    for layer in layer_configs:
-        if layer.get("class_name") == "InputLayer":
-            width = (layer["config"].get("batch_shape") or [None])[-1]
-    if width is None:
-        width = ((config.get("build_config") or {}).get("input_shape") or [None])[-1]
-    if not isinstance(width, int):
-        raise ModelUnavailable(f"{MODEL_FILE} does not say its input width")
-
-    layers = []
-    used: dict[str, int] = {}
-    with h5py.File(io.BytesIO(weights_bytes), "r") as weights:
-        stored = weights.get("layers")
-        if stored is None:
-            raise ModelUnavailable(f"{MODEL_FILE} holds no layer weights")
-        for layer in layer_configs:
-            kind = layer.get("class_name")
-            if kind == "InputLayer":
-                continue
-            # Keras stores each layer's variables under its snake-cased class name, numbered by
-            # occurrence ("dense", "dense_1", …), not under the layer's own name.
-            base = _snake(kind)
-            count = used.get(base, 0)
-            used[base] = count + 1
-            group = base if count == 0 else f"{base}_{count}"
-            if kind in PASS_THROUGH:
-                continue
-            if kind != "Dense":
-                raise ModelUnavailable(f"unsupported layer {kind} in the genre model")
-            settings = layer.get("config", {})
-            activation = settings.get("activation")
-            if activation not in ACTIVATIONS:
-                raise ModelUnavailable(f"unsupported activation {activation!r} in the genre model")
-            if settings.get("lora_rank") or settings.get("quantization_config"):
-                raise ModelUnavailable("a LoRA or quantised Dense layer is not supported")
-            variables = stored.get(f"{group}/vars")
-            if variables is None or "0" not in variables:
-                raise ModelUnavailable(f"{MODEL_FILE} lacks the weights of layer {group}")
-            kernel = np.asarray(variables["0"], dtype=np.float32)
-            units = settings.get("units")
-            if kernel.shape != (width, units):
-                raise ModelUnavailable(
-                    f"layer {group} has weights {kernel.shape}, the config says ({width}, {units})"
-                )
-            bias = None
-            if settings.get("use_bias", True):
-                if "1" not in variables or variables["1"].shape != (units,):
-                    raise ModelUnavailable(f"layer {group} lacks a bias of {units} values")
-                bias = np.asarray(variables["1"], dtype=np.float32)
-            layers.append((np.ascontiguousarray(kernel), bias, activation))
-            width = units
-    if not layers:
-        raise ModelUnavailable(f"{MODEL_FILE} has no Dense layer")
-    return DenseNetwork(layers)
+def read_network(path: str) -> Network:
+    """The network of model.keras as numpy arrays (ml.network), or ModelUnavailable saying why."""
+    try:
+        return _read_graph(path)
+    except UnsupportedNetwork as error:
+        raise ModelUnavailable(f"{MODEL_FILE}: {error}") from error

@@ -22,7 +22,7 @@ from ml.evaluate import (
 from ml.progress import bar
 from ml.split import SEED, make_split
 from ml.taxonomy import load_taxonomy
-from ml.train import MODES, TrainConfig, library_versions, prepare, train_model
+from ml.train import MODES, TrainConfig, label_sets, library_versions, prepare, train_model
 
 BASELINE_MAX_ROUNDS = {"hist_gradient_boosting": 1000, "lightgbm": 2000}
 
@@ -66,11 +66,12 @@ def evaluate_all(
         "library_versions": versions,
         "runs": [],
     }
+    sets = label_sets(tracks, label_encoder)
     splits_made = {kind: make_split(tracks, kind, seed=SEED) for kind in splits}
     for kind, split in splits_made.items():
         echo(f"== {kind}-grouped split {split.sizes()}: keras")
         keras_result = train_model(
-            tracks, split, y, n_classes, usable["features"], config, echo, progress
+            tracks, split, y, n_classes, usable["features"], config, echo, progress, sets
         )
         features = keras_result["encoder"].features
         for mode in MODES:

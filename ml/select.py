@@ -8,8 +8,9 @@ import numpy as np
 
 from ml import features as F
 from ml.evaluate import scores
+from ml.model import fit_genre_model, predict_proba, soft_targets
 from ml.split import SEED, make_split
-from ml.train import TrainConfig, augment_with_masked, fit_genre_model, predict_proba, prepare
+from ml.train import TrainConfig, augment_with_masked, prepare
 
 # A quick proxy of the full model, so the 16 fits of an ablation take minutes, not an hour.
 PROXY_CONFIG = TrainConfig(
@@ -51,11 +52,12 @@ def ablate(
     def validation_top1(features, settings: TrainConfig = config) -> float:
         encoder = F.FeatureEncoder(features, n_bins=settings.n_bins).fit(tracks.iloc[split.train])
         x = encoder.transform(tracks)
-        x_train, y_train = augment_with_masked(
-            encoder, x[split.train], y[split.train], settings.mask_share, settings.seed
+        targets = soft_targets(y[split.train], None, n_classes, 0.0)
+        x_train, t_train = augment_with_masked(
+            encoder, x[split.train], targets, settings.mask_share, settings.seed
         )
         model, _, _ = fit_genre_model(
-            x_train, y_train, x[split.val], y[split.val], n_classes, settings
+            x_train, t_train, x[split.val], y[split.val], n_classes, settings
         )
         return scores(y[split.val], predict_proba(model, x[split.val]))["top1"]
 

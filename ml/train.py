@@ -1,4 +1,4 @@
-"""Trains the Keras genre model (one network, popularity optional); saves the bundle to models/."""
+"""Trains the Keras genre model (one ensemble, popularity optional); saves the bundle to models/."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from ml.bundle import (
 )
 from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
-from ml.progress import bar
+from ml.model import adjust_for_prior, fit_genre_model, predict_proba, soft_targets
 from ml.split import SEED, check_splittable, make_split, rare_labels
 from ml.taxonomy import load_taxonomy
 
@@ -39,10 +39,14 @@ MODES = ("with_popularity", "without_popularity")
 class TrainConfig:
     """Hyper-parameters chosen on the artist-grouped validation set (see models/README.md)."""
 
-    hidden: tuple = (1024, 512)
+    # Branches of the ensemble (averaged inside the one saved model) and each branch's layers.
+    members: int = 2
+    hidden: tuple = (768, 384)
     dropout: float = 0.4
     n_bins: int = 24
     label_smoothing: float = 0.1
+    # Share of a multi-genre track's target spread over all its genres (ml.model.soft_targets).
+    soft_label_share: float = 0.5
     batch_size: int = 512
     learning_rate: float = 3e-3
     max_epochs: int = 18
@@ -50,87 +54,6 @@ class TrainConfig:
     # Share of training rows added a second time with popularity marked absent.
     mask_share: float = 0.3
     seed: int = 0
-
-
-def build_model(n_inputs: int, n_classes: int, config: TrainConfig):
-    """Two hidden ReLU layers with dropout and a softmax output, as a keras Sequential."""
-    import keras
-
-    layers = [keras.Input((n_inputs,))]
-    for width in config.hidden:
-        layers += [
-            keras.layers.Dense(width, activation="relu"),
-            keras.layers.Dropout(config.dropout),
-        ]
-    layers.append(keras.layers.Dense(n_classes, activation="softmax"))
-    return keras.Sequential(layers, name="genre_mlp")
-
-
-def _epoch_progress(progress):
-    import keras
-
-    class EpochProgress(keras.callbacks.Callback):
-        """Advances the progress bar once per epoch, showing the validation figures."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            progress.advance(
-                1,
-                val_loss=float(logs.get("val_loss", float("nan"))),
-                val_top1=float(logs.get("val_accuracy", float("nan"))),
-            )
-
-    return EpochProgress()
-
-
-def fit_genre_model(
-    x_train, y_train, x_val, y_val, n_classes: int, config: TrainConfig, progress: bool = False
-):
-    """Fit with Adam on a cosine learning-rate decay, stopping early on validation accuracy.
-
-    Returns (model, history dict, seconds). Label smoothing and dropout keep the network from
-    memorising artists, which is what an artist-grouped split punishes.
-    """
-    import keras
-
-    keras.utils.set_random_seed(config.seed)
-    model = build_model(x_train.shape[1], n_classes, config)
-    steps = int(np.ceil(len(x_train) / config.batch_size)) * config.max_epochs
-    schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=steps, alpha=0.05
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-        metrics=["accuracy"],
-    )
-    callbacks = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=config.patience, restore_best_weights=True
-        )
-    ]
-    started = time.perf_counter()
-    with bar("keras epochs", config.max_epochs, enabled=progress) as epochs:
-        callbacks.append(_epoch_progress(epochs))
-        history = model.fit(
-            x_train,
-            keras.utils.to_categorical(y_train, n_classes),
-            validation_data=(x_val, keras.utils.to_categorical(y_val, n_classes)),
-            batch_size=config.batch_size,
-            epochs=config.max_epochs,
-            shuffle=True,
-            callbacks=callbacks,
-            verbose=0,
-        )
-        epochs.finish(best_val_top1=float(max(history.history["val_accuracy"])))
-    return model, history.history, time.perf_counter() - started
-
-
-def predict_proba(model, x: np.ndarray, batch: int = 8192) -> np.ndarray:
-    """Class probabilities in batches, calling the model directly (no predict() machinery)."""
-    return np.concatenate(
-        [np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)]
-    )
 
 
 def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
@@ -171,33 +94,6 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
     return tracks, report, encoder, usable
 
 
-PRIOR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
-
-
-def adjust_for_prior(model, y_train, x_val, y_val, n_classes: int) -> float:
-    """Divide the predicted probabilities by the training class frequencies to a power tau.
-
-    De-duplication leaves genres with unequal counts, and a softmax trained on them favours the
-    big ones, which costs macro-F1. tau is picked on the validation rows (best top-1 + top-5 +
-    macro-F1) and folded into the output layer's bias, so the saved model already includes it.
-    """
-    from ml.evaluate import scores
-
-    prior = np.bincount(y_train, minlength=n_classes).astype(np.float64) + 1.0
-    log_prior = np.log(prior / prior.sum())
-    val_proba = predict_proba(model, x_val).astype(np.float64)
-
-    def objective(tau):
-        s = scores(y_val, val_proba * np.exp(-tau * log_prior))
-        return s["top1"] + s["top5"] + s["macro_f1"]
-
-    tau = max(PRIOR_STRENGTHS, key=objective)
-    output = model.layers[-1]
-    weights, bias = output.get_weights()
-    output.set_weights([weights, (bias - tau * log_prior).astype(bias.dtype)])
-    return float(tau)
-
-
 def augment_with_masked(encoder, x, y, share: float, seed: int):
     """Append copies of a random share of rows with each maskable feature marked absent."""
     if share <= 0 or not encoder.maskable:
@@ -217,6 +113,22 @@ def without_optional(encoder, x):
     return x
 
 
+def label_sets(tracks, label_encoder) -> list[list[int]]:
+    """Per row, the encoded indices of every genre the track is filed under (its label first)."""
+    known = {label: i for i, label in enumerate(label_encoder.classes_)}
+    sets = []
+    for label, labels in zip(tracks["label"].astype(str), _all_labels(tracks), strict=True):
+        others = [known[g] for g in labels if g in known and g != label]
+        sets.append([known[label], *others])
+    return sets
+
+
+def _all_labels(tracks):
+    if "all_labels" in tracks:
+        return [labels if isinstance(labels, list) else [] for labels in tracks["all_labels"]]
+    return [[] for _ in range(len(tracks))]
+
+
 def train_model(
     tracks,
     split,
@@ -226,26 +138,30 @@ def train_model(
     config: TrainConfig,
     echo=None,
     progress: bool = False,
+    sets=None,
 ) -> dict:
     """Fit the feature encoder and the network on one split; score once on the test rows.
 
+    `sets` (label_sets) are every row's genres, for the soft targets of multi-genre tracks.
     Returns the encoder, the model, its history and fit time, and test probabilities with every
     feature present and with the optional ones (popularity) absent.
     """
     encoder = F.FeatureEncoder(features, n_bins=config.n_bins).fit(tracks.iloc[split.train])
     x = encoder.transform(tracks)
-    x_train, y_train = augment_with_masked(
-        encoder, x[split.train], y[split.train], config.mask_share, config.seed
+    train_sets = [sets[i] for i in split.train] if sets is not None else None
+    targets = soft_targets(y[split.train], train_sets, n_classes, config.soft_label_share)
+    x_train, t_train = augment_with_masked(
+        encoder, x[split.train], targets, config.mask_share, config.seed
     )
     model, history, seconds = fit_genre_model(
-        x_train, y_train, x[split.val], y[split.val], n_classes, config, progress
+        x_train, t_train, x[split.val], y[split.val], n_classes, config, progress
     )
     tau = adjust_for_prior(model, y[split.train], x[split.val], y[split.val], n_classes)
     if echo:
         echo(
-            f"  {len(history['loss'])} epochs, best validation top-1 "
-            f"{max(history['val_accuracy']):.3f}; prior correction tau={tau} (chosen on "
-            "validation)"
+            f"  {config.members} networks averaged, {len(history['loss'])} epochs, best "
+            f"validation top-1 {max(history['val_top1']):.3f} (epoch {history['best_epoch']}, "
+            f"restored); prior correction tau={tau} (chosen on validation)"
         )
     x_test = x[split.test]
     return {
@@ -330,7 +246,10 @@ def train_bundle(
         f"training on {len(usable['features'])} features, popularity masked on "
         f"{config.mask_share:.0%} extra rows"
     )
-    result = train_model(tracks, split, y, len(classes), usable["features"], config, echo, progress)
+    sets = label_sets(tracks, label_encoder)
+    result = train_model(
+        tracks, split, y, len(classes), usable["features"], config, echo, progress, sets
+    )
     metrics = {}
     for mode in MODES:
         metrics[mode] = fine_and_family_scores(
@@ -381,7 +300,8 @@ def train_bundle(
         "taxonomy_version": taxonomy.version,
         "families": {g: taxonomy.family(g) for g in classes},
         "epochs": len(result["history"]["loss"]),
-        "best_val_top1": round(float(max(result["history"]["val_accuracy"])), 4),
+        "best_epoch": result["history"]["best_epoch"],
+        "best_val_top1": round(float(max(result["history"]["val_top1"])), 4),
         "prior_tau": result["prior_tau"],
         "train_seconds": round(result["seconds"], 1),
         "test_metrics": metrics,

@@ -183,3 +183,22 @@ def test_hist_gradient_boosting_progress_follows_every_round(real_slice, tmp_pat
     )
     assert model.n_iter_ < 400  # early stopping on the validation rows ended it
     assert Count.steps == model.n_iter_ and Count.finished == {"rounds": model.n_iter_}
+
+
+def test_a_handful_of_tracks_stops_every_command_with_a_message(empty_app, real_slice, tmp_path):
+    """Eight tracks: nothing to split or cluster; each command says so (or finishes), no trace."""
+    runner = empty_app.test_cli_runner()
+    handful = real_slice.groupby("track_genre").head(2).head(8)
+    import_into(runner, write_variant(handful, tmp_path / "dataset.csv", drop=["popularity"]))
+    models = str(tmp_path / "models")
+    common = ["--dataset", DEFAULT_DATASET, "--models-dir", models]
+    for command in (["train"], ["report"], ["train-missing"]):
+        result = run(runner, "ml", *command, *common)
+        assert result.exit_code == 1 and "too small to split" in result.output, command
+    clustered = run(runner, "ml", "cluster", *common)
+    assert clustered.exit_code == 1 and "too few to cluster" in clustered.output
+    # Labelling falls back on clusters for tracks without tags, so it needs them too.
+    demo = run(runner, "ml", "label-demo", "--dataset", DEFAULT_DATASET)
+    assert demo.exit_code == 1 and "too few to cluster" in demo.output
+    assert not os.path.exists(os.path.join(models, "meta.json"))
+    assert not os.path.exists(os.path.join(models, "clusters.json"))

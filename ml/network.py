@@ -1,0 +1,283 @@
+"""The genre network read from a Keras `.keras` file with h5py and run in numpy (no TensorFlow)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+
+
+class UnsupportedNetwork(ValueError):
+    """The file holds a network this reader cannot reproduce exactly (ml.bundle refuses it)."""
+
+
+def _relu(x):
+    return np.maximum(x, 0, out=x)
+
+
+def _softmax(x):
+    x = np.exp(x - x.max(axis=1, keepdims=True))
+    x /= x.sum(axis=1, keepdims=True)
+    return x
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _gelu(x):
+    # Keras's "gelu" string is the exact form (approximate=False), which needs erf.
+    from scipy.special import erf
+
+    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(x.dtype)
+
+
+def _elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0))).astype(x.dtype)
+
+
+# Keras activation names and their numpy equivalents; anything else is refused at load time.
+ACTIVATIONS = {
+    "linear": lambda x: x,
+    "relu": _relu,
+    "softmax": _softmax,
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "gelu": _gelu,
+    "silu": lambda x: x * _sigmoid(x),
+    "swish": lambda x: x * _sigmoid(x),
+    "elu": _elu,
+    "softplus": lambda x: np.logaddexp(x, 0).astype(x.dtype),
+}
+# Layers that change nothing at inference.
+PASS_THROUGH = {"Dropout"}
+# Layers that combine several inputs, by how.
+MERGES = {"Average", "Add", "Concatenate"}
+
+
+class Step:
+    """One layer of the graph: what it computes and which earlier steps feed it."""
+
+    def __init__(self, name: str, kind: str, inputs: list[str], **params):
+        self.name, self.kind, self.inputs, self.params = name, kind, inputs, params
+
+    def __call__(self, values: list[np.ndarray]) -> np.ndarray:
+        if self.kind == "Dense":
+            x = values[0] @ self.params["kernel"]
+            if self.params["bias"] is not None:
+                x += self.params["bias"]
+            return ACTIVATIONS[self.params["activation"]](x)
+        if self.kind == "Activation":
+            return ACTIVATIONS[self.params["activation"]](values[0].copy())
+        if self.kind == "Average":
+            total = values[0].copy()
+            for other in values[1:]:
+                total += other
+            return total / np.float32(len(values))
+        if self.kind == "Add":
+            total = values[0].copy()
+            for other in values[1:]:
+                total += other
+            return total
+        if self.kind == "Concatenate":
+            return np.concatenate(values, axis=1)
+        return values[0]  # pass-through
+
+
+class Network:
+    """A graph of Dense, Dropout, Activation and merge layers as numpy arrays, one input.
+
+    A Sequential is the chain case. One track costs microseconds, not a TensorFlow call.
+    """
+
+    def __init__(self, steps: list[Step], input_name: str, output_name: str, n_inputs: int):
+        self.steps = steps
+        self.input_name = input_name
+        self.output_name = output_name
+        self.n_inputs = n_inputs
+        self.n_outputs = _widths(steps, input_name, n_inputs)[output_name]
+
+    @property
+    def dense_layers(self) -> list[Step]:
+        return [step for step in self.steps if step.kind == "Dense"]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        values = {self.input_name: np.asarray(x, dtype=np.float32)}
+        for step in self.steps:
+            values[step.name] = step([values[name] for name in step.inputs])
+        return values[self.output_name]
+
+
+def _widths(steps: list[Step], input_name: str, n_inputs: int) -> dict[str, int]:
+    """Output width of every step, checking that kernels and merges fit what feeds them."""
+    widths = {input_name: n_inputs}
+    for step in steps:
+        incoming = [widths[name] for name in step.inputs]
+        if step.kind == "Dense":
+            kernel = step.params["kernel"]
+            if kernel.shape[0] != incoming[0]:
+                raise UnsupportedNetwork(
+                    f"layer {step.name} has weights {kernel.shape} for {incoming[0]} inputs"
+                )
+            widths[step.name] = kernel.shape[1]
+        elif step.kind == "Concatenate":
+            widths[step.name] = sum(incoming)
+        elif step.kind in MERGES:
+            if len(set(incoming)) != 1:
+                raise UnsupportedNetwork(f"{step.kind} {step.name} merges widths {incoming}")
+            widths[step.name] = incoming[0]
+        else:
+            widths[step.name] = incoming[0]
+    return widths
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _inbound_names(layer: dict) -> list[str]:
+    """Names of the layers feeding one layer of a Functional config."""
+    nodes = layer.get("inbound_nodes") or []
+    if len(nodes) != 1:
+        raise UnsupportedNetwork(f"layer {layer.get('name')} is shared or unconnected")
+    args = nodes[0].get("args") or []
+    tensors = args[0] if args and isinstance(args[0], list) else args
+    names = []
+    for tensor in tensors:
+        history = (tensor or {}).get("config", {}).get("keras_history")
+        if not history or history[1:] != [0, 0]:
+            raise UnsupportedNetwork(f"layer {layer.get('name')} has an input this reader skips")
+        names.append(history[0])
+    return names
+
+
+def _input_width(layer: dict) -> int | None:
+    width = (layer.get("config", {}).get("batch_shape") or [None])[-1]
+    return width if isinstance(width, int) else None
+
+
+def _check_config(kind: str, settings: dict, name: str) -> None:
+    if kind == "Concatenate" and settings.get("axis", -1) not in (-1, 1):
+        raise UnsupportedNetwork(f"Concatenate {name} joins along axis {settings.get('axis')}")
+    if kind in ("Dense", "Activation") and settings.get("activation") not in ACTIVATIONS:
+        raise UnsupportedNetwork(
+            f"unsupported activation {settings.get('activation')!r} in the genre model"
+        )
+    if kind == "Dense" and (settings.get("lora_rank") or settings.get("quantization_config")):
+        raise UnsupportedNetwork("a LoRA or quantised Dense layer is not supported")
+
+
+def read_network(path: str) -> Network:
+    """The network of a Keras 3 `.keras` file (config.json + model.weights.h5), checked.
+
+    A Sequential or a single-input, single-output Functional model of Dense, Dropout, Activation,
+    Average, Add and Concatenate layers with the activations above is accepted (an ensemble of
+    branches averaged inside one model is such a graph); anything else raises UnsupportedNetwork
+    naming what is not supported. Kernel and bias shapes must chain from the input width.
+    """
+    import h5py
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if not {"config.json", "model.weights.h5"} <= names:
+            raise UnsupportedNetwork("the file lacks config.json or model.weights.h5")
+        config = json.loads(archive.read("config.json"))
+        weights_bytes = archive.read("model.weights.h5")
+    kind_of_model = config.get("class_name")
+    if kind_of_model not in ("Sequential", "Functional"):
+        raise UnsupportedNetwork(
+            f"the file holds a {kind_of_model}, not a Sequential or Functional"
+        )
+    model_config = config.get("config", {})
+    layer_configs = model_config.get("layers") or []
+    if kind_of_model == "Functional":
+        ins, outs = model_config.get("input_layers"), model_config.get("output_layers")
+        if not (_is_one_tensor(ins) and _is_one_tensor(outs)):
+            raise UnsupportedNetwork("only a model with one input and one output is supported")
+    input_name, width = "input", None
+    for layer in layer_configs:
+        if layer.get("class_name") == "InputLayer":
+            input_name, width = layer.get("name", "input"), _input_width(layer)
+    if width is None and kind_of_model == "Sequential":
+        width = ((config.get("build_config") or {}).get("input_shape") or [None])[-1]
+    if not isinstance(width, int):
+        raise UnsupportedNetwork("the file does not say its input width")
+
+    steps: list[Step] = []
+    used: dict[str, int] = {}
+    known = {input_name}
+    previous = input_name
+    with h5py.File(io.BytesIO(weights_bytes), "r") as weights:
+        stored = weights.get("layers")
+        if stored is None:
+            raise UnsupportedNetwork("the file holds no layer weights")
+        for layer in layer_configs:
+            kind = layer.get("class_name")
+            if kind == "InputLayer":
+                continue
+            # Keras stores each layer's variables under its snake-cased class name, numbered by
+            # occurrence in the config's layer order ("dense", "dense_1", …), not under the
+            # layer's own name.
+            base = _snake(kind)
+            count = used.get(base, 0)
+            used[base] = count + 1
+            group = base if count == 0 else f"{base}_{count}"
+            if kind not in PASS_THROUGH | MERGES | {"Dense", "Activation"}:
+                raise UnsupportedNetwork(f"unsupported layer {kind} in the genre model")
+            settings = layer.get("config", {})
+            name = layer.get("name") or settings.get("name") or group
+            if kind_of_model == "Sequential":
+                inputs = [previous]
+            else:
+                inputs = _inbound_names(layer)
+            if not inputs or not set(inputs) <= known:
+                raise UnsupportedNetwork(f"layer {name} reads layers not computed before it")
+            if kind not in MERGES and len(inputs) != 1:
+                raise UnsupportedNetwork(f"layer {name} ({kind}) has {len(inputs)} inputs")
+            _check_config(kind, settings, name)
+            params = {"activation": settings.get("activation")}
+            if kind == "Dense":
+                params.update(_dense_weights(stored, group, settings))
+            steps.append(Step(name, kind, inputs, **params))
+            known.add(name)
+            previous = name
+    output_name = previous
+    if kind_of_model == "Functional":
+        output_name = _tensor_name(model_config["output_layers"])
+    if not any(step.kind == "Dense" for step in steps):
+        raise UnsupportedNetwork("the file has no Dense layer")
+    if output_name not in known:
+        raise UnsupportedNetwork(f"the output layer {output_name} is not in the graph")
+    return Network(steps, input_name, output_name, width)
+
+
+def _is_one_tensor(spec) -> bool:
+    # Keras writes one input as ["name", 0, 0] and several as [["a", 0, 0], ["b", 0, 0]].
+    if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], list):
+        spec = spec[0]
+    return isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str)
+
+
+def _tensor_name(spec) -> str:
+    return spec[0][0] if isinstance(spec[0], list) else spec[0]
+
+
+def _dense_weights(stored, group: str, settings: dict) -> dict:
+    variables = stored.get(f"{group}/vars")
+    if variables is None or "0" not in variables:
+        raise UnsupportedNetwork(f"the file lacks the weights of layer {group}")
+    kernel = np.ascontiguousarray(np.asarray(variables["0"], dtype=np.float32))
+    units = settings.get("units")
+    if kernel.ndim != 2 or kernel.shape[1] != units:
+        raise UnsupportedNetwork(
+            f"layer {group} has weights {kernel.shape}, the config says {units} units"
+        )
+    bias = None
+    if settings.get("use_bias", True):
+        if "1" not in variables or variables["1"].shape != (units,):
+            raise UnsupportedNetwork(f"layer {group} lacks a bias of {units} values")
+        bias = np.asarray(variables["1"], dtype=np.float32)
+    return {"kernel": kernel, "bias": bias}

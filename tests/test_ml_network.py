@@ -1,0 +1,112 @@
+"""The numpy reader of model.keras: ensembles and merges match Keras; other graphs are refused."""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from ml.bundle import PARITY_TOLERANCE, ModelUnavailable, read_network
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def save(model, tmp_path, name="model.keras"):
+    path = str(tmp_path / name)
+    model.save(path)
+    return path
+
+
+def rows(width, n=300):
+    return np.random.default_rng(3).normal(size=(n, width)).astype(np.float32)
+
+
+def test_averaged_branches_and_merges_match_keras(tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((7,))
+    branches = []
+    for activation in ("relu", "tanh", "gelu"):
+        x = keras.layers.Dense(9, activation=activation)(inputs)
+        x = keras.layers.Dropout(0.3)(x)
+        branches.append(keras.layers.Dense(5)(x))
+    averaged = keras.layers.Average()(branches)
+    added = keras.layers.Add()([averaged, keras.layers.Dense(5, use_bias=False)(inputs)])
+    joined = keras.layers.Concatenate()([added, branches[0]])
+    output = keras.layers.Activation("softmax")(keras.layers.Dense(4)(joined))
+    model = keras.Model(inputs, output)
+    network = read_network(save(model, tmp_path))
+    x = rows(7)
+    assert (network.n_inputs, network.n_outputs) == (7, 4)
+    assert np.max(np.abs(network(x) - np.asarray(model(x, training=False)))) <= PARITY_TOLERANCE
+
+
+def test_the_trained_ensemble_shape_matches_keras(tmp_path):
+    from ml.model import build_networks
+    from ml.train import TrainConfig
+
+    saved, trained = build_networks(11, 6, TrainConfig(members=3, hidden=(8, 4)))
+    # Untrained weights are random enough; the training model shares every layer.
+    assert len(trained.outputs) == 3
+    network = read_network(save(saved, tmp_path))
+    x = rows(11)
+    assert np.max(np.abs(network(x) - np.asarray(saved(x, training=False)))) <= PARITY_TOLERANCE
+    assert len(network.dense_layers) == 9
+
+
+def rewrite_config(path, change):
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    change(config)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def two_branch_model(tmp_path):
+    import keras
+
+    inputs = keras.Input((4,))
+    a = keras.layers.Dense(3)(inputs)
+    b = keras.layers.Dense(3)(inputs)
+    return save(keras.Model(inputs, keras.layers.Average()([a, b])), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (
+            lambda c: c["config"]["layers"][1].__setitem__("class_name", "BatchNormalization"),
+            "unsupported layer BatchNormalization",
+        ),
+        (
+            lambda c: c["config"]["layers"][-1].__setitem__("class_name", "Multiply"),
+            "unsupported layer Multiply",
+        ),
+        (lambda c: c.__setitem__("class_name", "MyModel"), "not a Sequential or Functional"),
+        (
+            lambda c: c["config"].__setitem__(
+                "output_layers", [["dense", 0, 0], ["dense_1", 0, 0]]
+            ),
+            "one input and one output",
+        ),
+        (
+            lambda c: c["config"]["layers"][-1]["inbound_nodes"][0]["args"][0][0]["config"][
+                "keras_history"
+            ].__setitem__(0, "nowhere"),
+            "not computed before it",
+        ),
+    ],
+    ids=["unknown-layer", "unknown-merge", "custom-model", "two-outputs", "dangling-input"],
+)
+def test_graphs_the_reader_cannot_reproduce_are_refused(tmp_path, change, words):
+    path = two_branch_model(tmp_path)
+    read_network(path)  # intact, it reads
+    rewrite_config(path, change)
+    with pytest.raises(ModelUnavailable) as refusal:
+        read_network(path)
+    assert words in str(refusal.value)
