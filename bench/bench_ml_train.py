@@ -151,6 +151,8 @@ def render(r: dict) -> str:
                 f"; time ratios {run['fit_time_ratio_keras_over_hgb']} / "
                 f"{run['fit_time_ratio_keras_over_lightgbm']}"
             )
+    if r.get("notes"):
+        lines += ["", *[f"Note: {note}" for note in r["notes"]]]
     met = r.get("met", {})
     if met:
         lines += [
@@ -160,11 +162,11 @@ def render(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rerender(models_dir: str = os.path.join(ROOT, "models")) -> None:
+def rerender(models_dir: str = os.path.join(ROOT, "models"), notes=()) -> None:
     """Write ml_train.md again from ml_train.json, adding what this layout shows from the same run.
 
     The model description comes from the bundle's meta.json, which must be the one that run
-    trained (same fit seconds).
+    trained (same fit seconds); `notes` are observations about the run, shown under the table.
     """
     import json
 
@@ -182,6 +184,7 @@ def rerender(models_dir: str = os.path.join(ROOT, "models")) -> None:
     training.setdefault("numpy_parity_max_abs_diff", meta["numpy_parity"]["max_abs_diff"])
     training.setdefault("config", meta["config"])
     results["met"].update(goals(results))
+    results["notes"] = list(notes) or results.get("notes", [])
     save_results("ml_train", results, render(results))
 
 
