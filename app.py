@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     store.init_app(app)
     api.init_app(app)
-    app.register_blueprint(login.bp)
+    login.init_app(app)
     if app.debug:  # development: recompile static/scss whenever a stylesheet is requested
         from web.assets import install_sass_middleware
 

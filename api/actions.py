@@ -8,7 +8,7 @@ import store
 from api import bp
 from api.errors import APIError, bad_request, not_found
 from api.export import export_csv, parse_ids, safe_filename
-from api.params import text_param
+from api.params import MAX_TEXT, check_text, text_param
 from api.people import compare_people
 from api.playlist_save import MAX_TRACKS, save_playlist
 from api.routes import _with_colours
@@ -66,6 +66,7 @@ def export():
 
 @bp.get("/playlists/<playlist_id>/people")
 def playlist_people(playlist_id):
+    check_text("playlist_id", playlist_id, MAX_TEXT)
     target = store.get_store()
     if target.get_playlist(playlist_id) is None:
         raise not_found(f"no playlist with id {playlist_id!r}")
@@ -84,7 +85,9 @@ def me():
     }
     if record.get("refused"):
         body["message"] = record["refused"]
-    return jsonify(body)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"  # who is logged in changes without the URL
+    return response
 
 
 def _access_token() -> str:

@@ -345,3 +345,10 @@ SPEC = {
         }
     },
 }
+
+# The acting endpoints (export, Spotify login and saving, people) are described beside them.
+from api.openapi_actions import PATHS as _ACTION_PATHS  # noqa: E402
+from api.openapi_actions import SCHEMAS as _ACTION_SCHEMAS  # noqa: E402
+
+SPEC["paths"].update(_ACTION_PATHS)
+SPEC["components"]["schemas"].update(_ACTION_SCHEMAS)

@@ -25,7 +25,7 @@ def _single(name: str) -> str | None:
     return values[0] if values else None
 
 
-def _check_text(name: str, value: str, max_length: int) -> None:
+def check_text(name: str, value: str, max_length: int) -> None:
     # Length and characters are judged on the raw value, before stripping, so that what the
     # OpenAPI document promises (maxLength, no control characters) is exactly what is enforced.
     if len(value) > max_length:
@@ -38,7 +38,7 @@ def text_param(name: str, required: bool = False, max_length: int = MAX_TEXT) ->
     """A query parameter as stripped printable text (None when absent or blank and not required)."""
     raw = _single(name)
     if raw is not None:
-        _check_text(name, raw, max_length)
+        check_text(name, raw, max_length)
     value = (raw or "").strip()
     if not value:
         if required:

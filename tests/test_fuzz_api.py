@@ -44,13 +44,16 @@ PLAIN = {"Accept-Encoding": "identity"}
 # A schema-valid request may still be refused (400) for rules OpenAPI cannot express, each stated
 # in the document's descriptions: playlist and dataset exclusive, predict needs one of its three
 # inputs, search needs q or artist/track but not both, no surrogate/private-use/unassigned
-# characters. Any other 400 to valid data is a bug.
+# characters, an export needs a playlist or ids and at least one id stored. Any other 400 to
+# valid data is a bug.
 DOCUMENTED_REFUSALS = (
     "give either 'playlist' or 'dataset', not both",
     "give an artist and/or a track name, or a track_id",
     "give either 'q' or 'artist'/'track', not both",
     "give 'q', or an artist and/or a track",
     "contains control or invalid characters",
+    "give 'playlist', 'ids', or both",
+    "none of the ids is a stored track",
 )
 
 

@@ -315,3 +315,12 @@ def test_the_stand_in_takes_at_most_100_items_a_call_and_needs_the_verifier(stan
     assert refused_items.value.http_status == 400
     user.playlist_add_items(created["id"], selection(standin, 100))
     assert len(standin.playlist_track_ids(created["id"])) == 100
+
+
+def test_a_login_that_cannot_be_stored_is_a_clear_503(spotify_app, client):
+    # The login folder's place is taken by a file: nothing can be written there.
+    with open(os.path.join(spotify_app.instance_path, LOGIN_FOLDER), "w") as blocker:
+        blocker.write("not a folder")
+    response = client.get("/auth/login")
+    assert response.status_code == 503 and response.get_json()["error"] == "login_unavailable"
+    assert client.get("/api/me").get_json()["logged_in"] is False

@@ -17,6 +17,7 @@ from web.spotify_tokens import (
     PENDING_SECONDS,
     SCOPES,
     LoginFailed,
+    LoginStorageFailed,
     LoginStore,
     TokenClient,
     TokenEndpointDown,
@@ -83,6 +84,18 @@ def safe_next(target: str | None) -> str:
 
 def login_error(status: int, code: str, message: str):
     return json_error(status, code, message)
+
+
+def init_app(app) -> None:
+    """Register /auth and the answer for a login that cannot be stored."""
+    app.register_blueprint(bp)
+
+    @app.errorhandler(LoginStorageFailed)
+    def login_storage_failed(exc):
+        current_app.logger.error("Spotify login storage: %s", exc)
+        return json_error(
+            503, "login_unavailable", "Logins cannot be stored on the server right now."
+        )
 
 
 @bp.get("/login")

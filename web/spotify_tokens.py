@@ -31,6 +31,10 @@ class LoginFailed(Exception):
         self.code, self.message = code, message
 
 
+class LoginStorageFailed(Exception):
+    """The login file could not be written (instance folder read-only, full, missing …)."""
+
+
 class TokenEndpointDown(Exception):
     """Spotify's token endpoint could not be reached or answered with a server error."""
 
@@ -71,8 +75,11 @@ class LoginStore:
         return PrivateTokenFile(self._path(login_id)).get_cached_token() or {}
 
     def write(self, login_id: str, data: dict) -> None:
-        os.makedirs(self.folder, mode=0o700, exist_ok=True)
-        PrivateTokenFile(self._path(login_id)).save_token_to_cache(data)
+        try:
+            os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            PrivateTokenFile(self._path(login_id)).save_token_to_cache(data)
+        except OSError as exc:
+            raise LoginStorageFailed(f"cannot write a login file: {exc}") from None
 
     def forget(self, login_id: str | None) -> None:
         if login_id and LOGIN_ID.fullmatch(login_id):
@@ -84,8 +91,11 @@ class LoginStore:
     def locked(self, login_id: str):
         """Hold this login's lock (across processes): two requests must not both refresh it,
         since Spotify may retire a refresh token once it has been used."""
-        os.makedirs(self.folder, mode=0o700, exist_ok=True)
-        descriptor = os.open(self._path(login_id) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            descriptor = os.open(self._path(login_id) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise LoginStorageFailed(f"cannot lock a login file: {exc}") from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield
