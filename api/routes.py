@@ -78,6 +78,8 @@ def tracks():
         raise bad_request("give either 'playlist' or 'dataset', not both")
     if part not in (None, "ids"):
         raise bad_request("part must be 'ids' (or left out for the scatter's columns)")
+    if wanted_version is not None and part != "ids":
+        raise bad_request("version goes with part=ids: the ids.version of the columns read")
     target = store.get_store()
     catalogue, version = current_app.extensions["catalogue"].current(
         target, current_app.config["MODELS_DIR"]
@@ -100,7 +102,8 @@ def tracks():
             raise APIError(
                 409,
                 "stale_version",
-                "the tracks changed since this table was read: load /api/tracks again",
+                "that version of the tracks is gone (they changed since it was read): "
+                "load /api/tracks again",
             )
         found = catalogue.payloads.get(("ids", *key))
         if found is None:  # pushed out of the small cache by other documents

@@ -1,20 +1,16 @@
 // The scatter plot's SVG axes, grid and axis titles, and the padded data domains they show.
 import { axisBottom, axisLeft, easeCubicInOut, format } from "d3";
 import { featureLabel } from "./features.js";
+import { columnExtent } from "./filters.js";
 
 export const MARGIN = { top: 12, right: 14, bottom: 46, left: 58 };
 const compactNumber = format("~g");
 
 /** [min, max] of a column widened by 3% (NaN skipped; [0, 1] when empty). */
 export function paddedDomain(values) {
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < low) low = v;
-    if (v > high) high = v;
-  }
-  if (low === Infinity) return [0, 1];
+  const extent = columnExtent(values);
+  if (extent === null) return [0, 1];
+  const [low, high] = extent;
   if (low === high) return [low - 0.5, high + 0.5];
   const pad = (high - low) * 0.03;
   return [low - pad, high + pad];

@@ -17,7 +17,17 @@ SCREENS = os.path.join(ROOT, "bench", "results", "screens")
 def columns(page, source: str = f"playlist={PLAYLIST_ID}") -> dict:
     """The /api/tracks columns of a source, fetched by the page (as the app sees them)."""
     return page.evaluate(
-        "async (query) => (await (await fetch(`/api/tracks?${query}`)).json()).columns", source
+        """async (query) => {
+            const read = async (q) => (await fetch(`/api/tracks?${q}`)).json();
+            const body = await read(query);
+            // A dataset's or the catalogue's ids come in their own document, row for row.
+            if (body.ids?.deferred) {
+                const more = query ? `${query}&` : "";
+                body.columns.id = (await read(`${more}part=ids&version=${body.ids.version}`)).ids;
+            }
+            return body.columns;
+        }""",
+        source,
     )
 
 
