@@ -107,8 +107,9 @@ def tracks():
             )
         found = catalogue.payloads.get(("ids", *key))
         if found is None:  # pushed out of the small cache by other documents
-            build()
-            found = catalogue.payloads.get(("ids", *key))
+            document = _tracks_payload(target, catalogue, playlist, dataset)
+            found = encoded(defer_ids(document, tag))
+            catalogue.payloads.put(("ids", *key), found)
         etag, packed = found
     return _gzipped_json(etag, packed)
 

@@ -22,9 +22,8 @@ STRONG = 85.0
 # typo in a common word, few enough that scoring them stays well under a millisecond.
 CANDIDATES = 60
 # Postings the trigram stage adds up: the query's rarest grams first, until this many. Common
-# grams (' lo', 'the') add tens of thousands of rows each and barely change the ranking: on
-# 1,500 misspelled catalogue queries, counting every gram took 2.1 ms a query for 96.0% top-1,
-# this budget 1.1 ms for 96.5%.
+# grams (' lo', 'the') add tens of thousands of rows each and barely change the ranking: on 1,500
+# misspelled queries, counting every gram took 2.1 ms a query for 96.0% top-1, this 1.1 for 96.5%.
 POSTINGS_BUDGET = 8000
 # ... but never fewer grams than this, so one typo (which spoils up to three) cannot empty it.
 MIN_GRAMS = 8
@@ -64,8 +63,7 @@ def _core(title, fold_text) -> str:
 
 
 class _Folded:
-    """fold and core_title for one index build: every repeated name (an artist's, a title's
-    album versions) folds once and shares one string."""
+    """fold and core_title for one index build: a repeated name folds once, into one string."""
 
     def __init__(self):
         self.folds: dict = {}
