@@ -43,20 +43,22 @@ def wait_still(page) -> None:
     page.wait_for_function("() => !window.plotify.scatter.isAnimating")
 
 
-def isolated_track(page, min_gap_px: float = 14.0) -> str:
-    """Id of a drawn track with no other drawn track within min_gap_px: unambiguous to point at."""
+def isolated_track(page, min_gap_px: float = 14.0, within_height: float = 1e9) -> str:
+    """Id of a drawn track with no other drawn track within min_gap_px: unambiguous to point at
+    (and, with within_height, inside the window's top within_height pixels)."""
     return page.evaluate(
-        """(gap) => {
+        """([gap, height]) => {
             const s = window.plotify.scatter;
             const ids = [].concat(...s.categories().map((c) => s.idsInCategory(c.key)));
             const points = ids.map((id) => [id, s.positionOf(id)]).filter(([, p]) => p);
             for (const [id, p] of points) {
+                if (p.y < 8 || p.y > height - 8) continue;
                 if (points.every(([other, q]) => other === id"""
         """ || Math.hypot(p.x - q.x, p.y - q.y) > gap)) return id;
             }
             return null;
         }""",
-        min_gap_px,
+        [min_gap_px, within_height],
     )
 
 

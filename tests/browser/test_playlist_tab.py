@@ -190,11 +190,9 @@ def test_phone_width_has_no_sideways_scroll(browser, live_server, screenshot):
         # No hover on a phone: a tap shows the tooltip and the details.
         # A tap only lands inside the viewport: bring the plot into view before reading positions.
         page.locator(".scatter-overlay").scroll_into_view_if_needed()
-        track = isolated_track(page)
-        point = page.evaluate("(id) => window.plotify.scatter.positionOf(id)", track)
-        # The plot is taller than what is left of the screen below the controls: centre the
-        # point itself, as a person scrolls to what they want to tap.
-        page.evaluate("(y) => window.scrollBy({ top: y - 422, behavior: 'instant' })", point["y"])
+        # The plot is taller than what is left of the screen below the controls: tap a point
+        # that is on the screen, as a person would.
+        track = isolated_track(page, within_height=844)
         point = page.evaluate("(id) => window.plotify.scatter.positionOf(id)", track)
         assert 0 <= point["y"] <= 844
         page.touchscreen.tap(point["x"], point["y"])
