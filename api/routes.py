@@ -12,10 +12,11 @@ from flask import Response, current_app, jsonify, request
 import store
 from api import bp, spotify
 from api.errors import APIError, bad_request, not_found
+from api.folding import fold
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import defer_ids, encoded, tracks_document
-from api.search import fold, index_for, resolve
+from api.search import index_for, resolve
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 

@@ -280,7 +280,7 @@ class Workload:
     """The weighted routes, each request with the statuses that count as a correct answer."""
 
     def __init__(self, base: str, database: str):
-        from api.search import fold
+        from api.folding import fold
         from store import open_store
 
         target = open_store(database)

@@ -119,7 +119,8 @@ def assert_honest_text_match(match: dict, name: str, value: str, quality: dict) 
     or the answer says it is the closest spelling, with a strong score."""
     from urllib.parse import unquote
 
-    from api.search import STRONG, fold
+    from api.folding import fold
+    from api.search import STRONG
 
     if quality["kind"] == "fuzzy":
         assert quality["score"] >= STRONG, quality
