@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import pandas as pd
 
@@ -51,6 +53,8 @@ MODEL_FEATURES = ALL_FEATURES
 # would drive the prediction, the encoder marks it absent (an all-zero block plus an "absent"
 # column) and training shows the network a share of rows with it masked, so one model serves both.
 OPTIONAL_FEATURES = ("popularity",)
+# The plan's arrays that hold values rather than positions.
+FLOATS = ("value", "lower", "span")
 
 
 def without(features, dropped) -> tuple[str, ...]:
@@ -164,7 +168,10 @@ class FeatureEncoder:
             if name not in self.maskable and np.isnan(_column(frame, name)).any()
         }
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+    def transform(self, frame) -> np.ndarray:
+        """The encoded rows of a DataFrame, or the one row of a dict (a web request's track)."""
+        if isinstance(frame, dict):
+            return self._transform_one(frame)
         blocks = []
         for name in self.features:
             values = _column(frame, name)
@@ -187,6 +194,75 @@ class FeatureEncoder:
             return np.zeros((len(frame), 0), np.float32)
         return np.hstack(blocks).astype(np.float32)
 
+    def _transform_one(self, track: dict) -> np.ndarray:
+        """transform of one track in a few array operations over every column at once: the
+        per-feature loop costs 0.3 ms a track, most of a distinct-track predict. Same
+        arithmetic, so the same float32 values (tested)."""
+        plan = self.__dict__.get("_one_row_plan") or self._plan_one_row()
+        values = np.array([_as_float(track.get(name)) for name in self.features])
+        absent = np.isnan(values)
+        values = np.where(absent, plan["fill"], values)
+        row = np.zeros(plan["width"])
+        linear = plan["linear"]
+        row[linear["columns"]] = np.clip(
+            (values[linear["feature"]] - linear["lower"]) / linear["span"], 0.0, 1.0
+        )
+        one_hot = plan["one_hot"]
+        row[one_hot["columns"]] = values[one_hot["feature"]] == one_hot["value"]
+        for columns, fallback in plan["categorical_blocks"]:
+            if not row[columns].any():  # outside the training vocabulary: the most frequent
+                row[columns] = fallback
+        masked = plan["masked"]
+        row[masked["columns"]] *= ~absent[masked["feature"]]
+        flags = plan["flags"]
+        row[flags["columns"]] = absent[flags["feature"]]
+        return row.astype(np.float32)[None, :]
+
+    def _plan_one_row(self) -> dict:
+        """Where each encoded column of one row comes from (built once, never pickled)."""
+        parts = {kind: defaultdict(list) for kind in ("linear", "one_hot", "masked", "flags")}
+        categorical_blocks = []
+        for position, name in enumerate(self.features):
+            columns = self.columns_of(name)
+            value_columns = range(columns.start, columns.stop - (name in self.maskable))
+            if name in CATEGORICAL:
+                cats = np.asarray(self.categories_[name], dtype=np.float64)
+                for column, value in zip(value_columns, cats):
+                    parts["one_hot"]["columns"].append(column)
+                    parts["one_hot"]["feature"].append(position)
+                    parts["one_hot"]["value"].append(value)
+                block = slice(value_columns.start, value_columns.stop)
+                categorical_blocks.append((block, (cats == self.fill_[name]).astype(float)))
+            elif len(self.edges_[name]) >= 2:  # fewer edges: one column that stays 0
+                edges = self.edges_[name]
+                for column, lower, upper in zip(value_columns, edges[:-1], edges[1:]):
+                    parts["linear"]["columns"].append(column)
+                    parts["linear"]["feature"].append(position)
+                    parts["linear"]["lower"].append(lower)
+                    parts["linear"]["span"].append(upper - lower)
+            if name in self.maskable:
+                parts["masked"]["columns"] += list(value_columns)
+                parts["masked"]["feature"] += [position] * len(value_columns)
+                parts["flags"]["columns"].append(columns.stop - 1)
+                parts["flags"]["feature"].append(position)
+        plan = {
+            kind: {
+                key: np.asarray(found.get(key, []), dtype=float if key in FLOATS else np.intp)
+                for key in ("columns", "feature", "value", "lower", "span")
+            }
+            for kind, found in parts.items()
+        }
+        plan.update(
+            width=self.n_outputs,
+            fill=np.array([self.fill_[name] for name in self.features]),
+            categorical_blocks=categorical_blocks,
+        )
+        self._one_row_plan = plan
+        return plan
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_one_row_plan"}
+
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).transform(frame)
 
@@ -201,15 +277,18 @@ def _piecewise_linear(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def _column(frame, name: str) -> np.ndarray:
     if isinstance(frame, dict):
-        value = frame.get(name)
-        try:
-            value = np.nan if value is None else float(value)
-        except (TypeError, ValueError):
-            value = np.nan
-        return np.array([value], dtype=np.float64)
+        return np.array([_as_float(frame.get(name))], dtype=np.float64)
     if name not in frame:
         return np.full(len(frame), np.nan)
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _as_float(value) -> float:
+    """One feature value as float, NaN when absent or not a number."""
+    try:
+        return np.nan if value is None else float(value)
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def raw_matrix(frame: pd.DataFrame, features) -> np.ndarray:

@@ -1,9 +1,12 @@
 """Feature encoding: fit on training rows only, explicit handling of absent features."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 
 from ml.features import ALL_FEATURES, FeatureEncoder, minmax_matrix, without
+from tests.support import DATASET_CSV
 
 
 def frame(n, seed=0, **overrides):
@@ -80,6 +83,27 @@ def test_dict_rows_encode_like_frames():
     encoder = FeatureEncoder().fit(train)
     row = train.iloc[7].to_dict()
     assert np.allclose(encoder.transform(row), encoder.transform(train.iloc[[7]]))
+
+
+def test_one_track_encodes_exactly_as_its_frame_row_on_real_data():
+    # The web predictor encodes one dict per request through its own fast path: it must give the
+    # very same float32 values as the frame path the model was trained and checked on.
+    tracks = pd.read_csv(DATASET_CSV).sample(6000, random_state=3).reset_index(drop=True)
+    encoder = FeatureEncoder().fit(tracks.iloc[:4000])
+    rows = tracks.iloc[4000:].to_dict("records")
+    rng = np.random.default_rng(5)
+    odd = [None, np.nan, "", "fast", -3, 1e9, 7.5, 2.0]  # absent, unparsable, out of range
+    for row in rows[::2]:
+        for name in rng.choice(ALL_FEATURES, size=3, replace=False):
+            row[name] = odd[rng.integers(len(odd))]
+    as_frame = encoder.transform(pd.DataFrame(rows))
+    one_by_one = np.vstack([encoder.transform(row) for row in rows])
+    assert one_by_one.dtype == np.float32
+    assert np.array_equal(as_frame, one_by_one)
+    # The bundle keeps the encoder's fitted state only, not the one-row plan built from it.
+    copy = pickle.loads(pickle.dumps(encoder))
+    assert "_one_row_plan" not in vars(copy)
+    assert np.array_equal(copy.transform(rows[1]), one_by_one[1:2])
 
 
 def test_minmax_and_without():
