@@ -33,6 +33,26 @@ errorlog = "-"
 control_socket_disable = True
 
 
+def _limit_malloc_arenas(count: int = 2) -> None:
+    """Cap glibc's malloc arenas before any worker thread starts.
+
+    By default each of a worker's threads allocates from an arena of its own (up to eight per
+    core), and every arena keeps what it freed: 5 MB of each worker's RSS after a soak, for no
+    measurable change in latency with four threads.
+    """
+    import ctypes
+    import ctypes.util
+
+    M_ARENA_MAX = -8  # glibc's malloc.h
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(M_ARENA_MAX, count)
+    except (OSError, AttributeError):  # not glibc: its allocator has no such setting
+        pass
+
+
+_limit_malloc_arenas()
+
+
 def when_ready(server):
     """Build the catalogue index, its payloads and the genre model once, in the master.
 

@@ -46,27 +46,40 @@ class SearchIndex:
     """The searchable text of every stored track, with a trigram index for candidate look-up."""
 
     def __init__(self, ids, names, artists, genres, popularity):
-        self.ids = list(ids)
-        self.names = list(names)
+        # The catalogue's own column lists when given them (no second copy in every worker).
+        self.ids = ids if isinstance(ids, list) else list(ids)
+        self.names = names if isinstance(names, list) else list(names)
         self.artists = [a if isinstance(a, str) else "" for a in artists]
-        self.genres = list(genres)
+        self.genres = genres if isinstance(genres, list) else list(genres)
         self.popularity = np.nan_to_num(np.asarray(popularity, dtype=float))
         n = len(self.ids)
         folded = Folded()
         self.full = [folded.fold(t) for t in self.names]
         self.core = [folded.core_title(t) for t in self.names]
-        self.artist_keys = [[k for k in map(folded.fold, a.split(";")) if k] for a in self.artists]
-        del folded
-        self.by_title: dict[str, list[int]] = {}
-        self.by_artist: dict[str, list[int]] = {}
+        # One tuple per distinct artists text, shared by its tracks: a list per track took 11 MB
+        # of every worker for the demo catalogue, these 3.
+        keys_of: dict[str, tuple[str, ...]] = {}
+        self.artist_keys = [
+            keys_of.get(a)
+            or keys_of.setdefault(a, tuple(filter(None, map(folded.fold, a.split(";")))))
+            for a in self.artists
+        ]
+        del folded, keys_of
+        by_title: dict[str, list[int]] = {}
+        by_artist: dict[str, list[int]] = {}
         # Most popular first, so that every list below is already in tie-break order.
         order = np.argsort(-self.popularity, kind="stable")
         for row in order.tolist():
             for key in {self.full[row], self.core[row]}:
                 if key:
-                    self.by_title.setdefault(key, []).append(row)
+                    by_title.setdefault(key, []).append(row)
             for key in self.artist_keys[row]:
-                self.by_artist.setdefault(key, []).append(row)
+                by_artist.setdefault(key, []).append(row)
+        # Kept as tuples: a list grown by appends holds room for more (5 MB over the two).
+        self.by_title = {key: tuple(rows) for key, rows in by_title.items()}
+        del by_title
+        self.by_artist = {key: tuple(rows) for key, rows in by_artist.items()}
+        del by_artist
         # The trigram index as one sorted array of rows per gram (compressed sparse rows): far
         # smaller than a dict of Python lists, which matters at a million tracks.
         gram_ids: dict[str, int] = {}
@@ -149,20 +162,20 @@ class SearchIndex:
         if artist or title:  # two boxes
             if title:
                 for key in {fold(title), core_title(title)}:
-                    rows = self.by_title.get(key, [])
+                    rows = self.by_title.get(key, ())
                     found += [r for r in rows if not artist or artist in self.artist_keys[r]]
             elif artist:
-                found += self.by_artist.get(artist, [])[:PER_ARTIST]
+                found += self.by_artist.get(artist, ())[:PER_ARTIST]
             return found
         text = " ".join(words)
-        found += self.by_title.get(text, [])[:PER_ARTIST]
-        found += self.by_artist.get(text, [])[:PER_ARTIST]
+        found += self.by_title.get(text, ())[:PER_ARTIST]
+        found += self.by_artist.get(text, ())[:PER_ARTIST]
         # "artist title" or "title artist" in one box: try every split of the words.
         for i in range(1, len(words)):
             left, right = " ".join(words[:i]), " ".join(words[i:])
             for who, what in ((left, right), (right, left)):
                 if who in self.by_artist:
-                    found += [r for r in self.by_title.get(what, []) if who in self.artist_keys[r]]
+                    found += [r for r in self.by_title.get(what, ()) if who in self.artist_keys[r]]
         return found
 
     def _artist_word_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
@@ -181,7 +194,7 @@ class SearchIndex:
             head, last = set(typed[:-1]), typed[-1]
             found += [
                 r
-                for r in self.by_artist.get(who, [])[:ARTIST_SCAN]
+                for r in self.by_artist.get(who, ())[:ARTIST_SCAN]
                 if _words_in(head, last, f"{self.full[r]} {self.core[r]}")
             ]
         return found
@@ -217,7 +230,7 @@ class SearchIndex:
         hits.sort(key=lambda h: (rank[h.kind], -round(h.score), -popularity[h.row]))
         seen, unique = set(), []
         for hit in hits:
-            key = (self.core[hit.row], tuple(self.artist_keys[hit.row]))
+            key = (self.core[hit.row], self.artist_keys[hit.row])
             if key not in seen:
                 seen.add(key)
                 unique.append(hit)
@@ -336,7 +349,7 @@ class SearchIndex:
                     if key not in found:
                         found[key] = {
                             "name": name,
-                            "tracks": len(self.by_artist.get(key, [])),
+                            "tracks": len(self.by_artist.get(key, ())),
                             "match": kind,
                             "score": round(max(score, 0.0), 1),
                         }
