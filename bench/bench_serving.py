@@ -3,8 +3,9 @@
 Runs gunicorn with each side's own gunicorn.conf.py (production: 2 workers × 4 threads) on
 127.0.0.1: "before" is the code of the commit before ml/bundle.py existed (or BENCH_BASELINE),
 extracted with `git archive` into a temporary folder; "after" is a copy of the working tree.
-Both serve the same trained bundle (models/; the baseline's copy only says bundle version 1,
-which is all that differs for it) and copies of one SQLite store loaded with the real demo data.
+The after side serves the trained bundle in models/; the baseline trains its own with its own
+code (it reads one plain network, not today's ensemble). Both serve copies of one SQLite store
+loaded with the real demo data.
 
 For each side: worker start-up (fork to the end of post_worker_init, logged by a wrapper around
 the side's own config), a mixed load, then every worker's RSS and whether TensorFlow is in its
@@ -92,16 +93,29 @@ def code_of(side: str, work: str, commit: str) -> str:
     return target
 
 
-def models_for(side: str, work: str, models: str) -> str:
+def models_for(side: str, work: str, models: str, code: str, env: dict) -> str:
+    """The side's models folder: a copy of models/; the baseline trains its own genre bundle.
+
+    The baseline reads one plain network only, not today's ensemble, so it is given the bundle
+    its own `flask ml train` makes (clusters stay the copied ones).
+    """
     target = os.path.join(work, f"models-{side}")
     shutil.copytree(models, target, ignore=shutil.ignore_patterns("report", "*.png"))
     if side == "before":
-        path = os.path.join(target, "meta.json")
-        with open(path) as handle:
-            meta = json.load(handle)
-        meta["bundle_version"] = 1  # the same files; the baseline only knows version 1
-        with open(path, "w") as handle:
-            json.dump(meta, handle)
+        print("before: training the baseline's own genre bundle (a few minutes) …", flush=True)
+        log = os.path.join(work, "train-before.log")
+        with open(log, "w") as handle:
+            done = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "app", "ml", "train"]
+                + ["--models-dir", target],
+                cwd=code,
+                env=dict(env, MODELS_DIR=target, PLOTIFY_PRODUCTION=""),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        if done.returncode:
+            with open(log) as handle:
+                sys.exit(f"the baseline's training failed:\n{handle.read()[-3000:]}")
     return target
 
 
@@ -332,10 +346,10 @@ def main() -> None:
         for side in ("before", "after"):
             database = os.path.join(work, f"{side}.sqlite3")
             shutil.copyfile(env["DATABASE"], database)
-            side_env = dict(env, DATABASE=database, MODELS_DIR=models_for(side, work, models))
-            sides[side] = serve(
-                side, code_of(side, work, commit), side_env, work, ids, new_csv, new_ids
-            )
+            code = code_of(side, work, commit)
+            side_env = dict(env, DATABASE=database)
+            side_env["MODELS_DIR"] = models_for(side, work, models, code, side_env)
+            sides[side] = serve(side, code, side_env, work, ids, new_csv, new_ids)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     before, after = sides["before"], sides["after"]
