@@ -157,9 +157,9 @@ class Catalogue:
         point = self.vector(features)
         if point is None or self.tree is None:
             return []
-        distances, rows = self.tree.query(
-            point, k=min(k + len(exclude) + 5, len(self.indexed_rows))
-        )
+        # Each excluded id is one row at most, so k of the k + len(exclude) nearest remain: a
+        # larger k costs the tree search more leaves (a sixth of a distinct-track predict's time).
+        distances, rows = self.tree.query(point, k=min(k + len(exclude), len(self.indexed_rows)))
         found = []
         for distance, index in zip(np.atleast_1d(distances), np.atleast_1d(rows)):
             row = int(self.indexed_rows[index])
