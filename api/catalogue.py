@@ -157,8 +157,9 @@ class Catalogue:
         point = self.vector(features)
         if point is None or self.tree is None:
             return []
-        # Each excluded id is one row at most, so k of the k + len(exclude) nearest remain: a
-        # larger k costs the tree search more leaves (a sixth of a distinct-track predict's time).
+        # Each excluded id is one row at most, so k of the k + len(exclude) nearest remain. Every
+        # extra neighbour asked for makes the tree search more leaves, and this look-up is about a
+        # sixth of a distinct-track predict.
         distances, rows = self.tree.query(point, k=min(k + len(exclude), len(self.indexed_rows)))
         found = []
         for distance, index in zip(np.atleast_1d(distances), np.atleast_1d(rows)):
