@@ -415,14 +415,25 @@ def test_ctrl_c_mid_run_is_reported_and_the_rerun_completes(standin, live_store,
     clean, clean_calls = clean_reference_run(standin, tmp_path)
 
     standin.fault("artist", delay=30, after=25, times=1)
+    pressed = threading.Event()
 
     def press_ctrl_c():
         if wait_for_calls(standin, "artist", 26, timeout=30):
-            os.kill(os.getpid(), signal.SIGINT)
+            # Sent to the main thread, which is where Python raises KeyboardInterrupt.
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            pressed.set()
 
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
+    # Python's own Ctrl-C handler: a suite started in the background by a non-interactive shell
+    # inherits SIGINT ignored, and Python then leaves it ignored (what failed a CI run).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
+    finally:
+        if previous is not None:  # None: set outside Python, which signal.signal cannot restore
+            signal.signal(signal.SIGINT, previous)
+    assert pressed.is_set()
     standin.release()
     standin.clear_faults()
     load_playlist(make_etl(standin, live_store, tmp_path), PLOTIFY_PLAYLIST_ID)
