@@ -16,6 +16,7 @@ def _case(kind: str, sample: int | None, queue) -> None:
 
     from ml import cluster as C
     from ml import features as F
+    from ml.cluster_summary import genre_purity
     from ml.data import collapse_labels, default_dataset_csv, load_labelled_tracks
 
     tracks = collapse_labels(load_labelled_tracks(default_dataset_csv()))
@@ -33,7 +34,7 @@ def _case(kind: str, sample: int | None, queue) -> None:
             "iterations": result.n_iter,
             "seconds": round(seconds, 2),
             "preference": round(result.preference, 3),
-            "genre_purity": round(C.genre_purity(result.labels, tracks["label"]), 4),
+            "genre_purity": round(genre_purity(result.labels, tracks["label"]), 4),
             "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 3),
             "details": result.details,
             "labels": result.labels.tolist(),
