@@ -91,9 +91,13 @@ def resize(payload: dict, size: int) -> dict:
         for position in range(count, len(picks)):
             if values[position] is not None:
                 values[position] = min(1.0, max(0.0, values[position] + rng.uniform(-0.01, 0.01)))
-    resized["id"] = [
-        f"{track_id}-{n}" if n >= count else track_id for n, track_id in enumerate(resized["id"])
-    ]
+    # The catalogue's ids are deferred (fetched when a track is opened), so only a payload that
+    # carries them inline gets distinct ids for its copies.
+    if "id" in resized:
+        resized["id"] = [
+            f"{track_id}-{n}" if n >= count else track_id
+            for n, track_id in enumerate(resized["id"])
+        ]
     return {**payload, "count": len(picks), "columns": resized}
 
 
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database", help="SQLite store to read (default: the app's instance/plotify.sqlite3)"
     )
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--hovers", type=int, default=500)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)

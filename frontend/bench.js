@@ -90,7 +90,8 @@ async function runSvg(payload, { xName, yName, hovers = 500, width = 960, height
   const stage = freshStage(width);
   const started = performance.now();
   const columns = payload.columns;
-  const rows = columns.id.map((id, i) => ({ id, name: columns.name[i], artists: columns.artists[i], x: columns[xName][i], y: columns[yName][i] }))
+  // The catalogue's ids are deferred (not in the scatter's columns); a row number keys the circle.
+  const rows = columns.name.map((name, i) => ({ id: columns.id ? columns.id[i] : i, name, artists: columns.artists[i], x: columns[xName][i], y: columns[yName][i] }))
     .filter((d) => d.x !== null && d.y !== null);
   const margin = { top: 12, right: 14, bottom: 46, left: 58 };
   const w = width - margin.left - margin.right;
