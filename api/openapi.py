@@ -99,7 +99,7 @@ SPEC = {
                 "An unknown playlist or dataset is a 404. A dataset's or the catalogue's "
                 "columns leave the ids out (they do not compress) and name, in ids.version, "
                 "the version whose part=ids document lists them row for row; a version the "
-                "tracks have moved on from is a 409.",
+                "tracks have moved on from is a 409, and a version without part=ids a 400.",
                 "parameters": [
                     _query("playlist", "playlist id", TEXT),
                     _query("dataset", "labelled dataset name", TEXT),

@@ -54,6 +54,7 @@ DOCUMENTED_REFUSALS = (
     "contains control or invalid characters",
     "give 'playlist', 'ids', or both",
     "none of the ids is a stored track",
+    "version goes with part=ids",
 )
 
 
