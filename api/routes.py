@@ -7,6 +7,7 @@ import json
 import os
 import time
 
+import orjson
 from flask import Response, current_app, jsonify, request
 
 import store
@@ -205,7 +206,7 @@ def recommendations(track_id):
             details = catalogue.record(rec_row) if rec_row is not None else {"id": rec["track_id"]}
             items.append({**details, "source": rec["source"], "rank": rec["rank"]})
         return jsonify(seed=seed, kind="stored", recommendations=items, total=len(stored))
-    similar = catalogue.nearest(seed, k=limit, exclude={track_id})
+    similar = catalogue.nearest(seed, k=limit, exclude={track_id}, row=row)
     items = [
         {
             **catalogue.record(catalogue.row_of[s["id"]]),
@@ -237,7 +238,7 @@ def predict():
     cached = catalogue.answers.get(key)
     if cached is None:
         body, from_catalogue = _prediction(predictor, catalogue, track_id, artist, title, top_k)
-        cached = json.dumps(body, separators=(",", ":")).encode()
+        cached = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
         if from_catalogue:
             catalogue.answers.put(key, cached)
     return current_app.response_class(cached, mimetype="application/json")
@@ -289,7 +290,9 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
             "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"}),
         },
         features=features,
-        similar=catalogue.nearest(match, k=5, exclude={match["id"]}),
+        similar=catalogue.nearest(
+            match, k=5, exclude={match["id"]}, row=found[0] if found else None
+        ),
         sources={
             "track": source,
             "features": match.get("features_source"),

@@ -54,7 +54,7 @@ MODEL_FEATURES = ALL_FEATURES
 # column) and training shows the network a share of rows with it masked, so one model serves both.
 OPTIONAL_FEATURES = ("popularity",)
 # The plan's arrays that hold values rather than positions.
-FLOATS = ("value", "lower", "span")
+FLOATS = ("lower", "span")
 
 
 def without(features, dropped) -> tuple[str, ...]:
@@ -152,6 +152,15 @@ class FeatureEncoder:
             start += self._width(other)
         raise KeyError(name)
 
+    def rising_runs(self) -> list[slice]:
+        """The piecewise-linear columns of each continuous feature: 1s, a fraction, then 0s."""
+        runs = []
+        for name in self.features:
+            if name not in CATEGORICAL:
+                columns = self.columns_of(name)
+                runs.append(slice(columns.start, columns.stop - (name in self.maskable)))
+        return runs
+
     def mask(self, encoded: np.ndarray, name: str) -> np.ndarray:
         """A copy of encoded rows with one maskable feature marked absent (as transform would)."""
         masked = encoded.copy()
@@ -171,7 +180,7 @@ class FeatureEncoder:
     def transform(self, frame) -> np.ndarray:
         """The encoded rows of a DataFrame, or the one row of a dict (a web request's track)."""
         if isinstance(frame, dict):
-            return self._transform_one(frame)
+            return self.encode_track(frame)[0]
         blocks = []
         for name in self.features:
             values = _column(frame, name)
@@ -194,69 +203,66 @@ class FeatureEncoder:
             return np.zeros((len(frame), 0), np.float32)
         return np.hstack(blocks).astype(np.float32)
 
-    def _transform_one(self, track: dict) -> np.ndarray:
-        """transform of one track in a few array operations over every column at once: the
-        per-feature loop costs 0.3 ms a track, most of a distinct-track predict. Same
-        arithmetic, so the same float32 values (tested)."""
+    def encode_track(self, track: dict) -> tuple[np.ndarray, list[str]]:
+        """transform of one track (a 1-row matrix) and the features it lacks.
+
+        The continuous features take one array operation over all their columns; categorical
+        and maskable ones a dictionary look-up or two each: the per-feature loop of transform
+        costs 0.3 ms a track, most of a distinct-track predict. Same arithmetic, so the same
+        float32 values (tested).
+        """
         plan = self.__dict__.get("_one_row_plan") or self._plan_one_row()
         values = np.array([_as_float(track.get(name)) for name in self.features])
         absent = np.isnan(values)
         values = np.where(absent, plan["fill"], values)
         row = np.zeros(plan["width"])
         linear = plan["linear"]
-        row[linear["columns"]] = np.clip(
-            (values[linear["feature"]] - linear["lower"]) / linear["span"], 0.0, 1.0
-        )
-        one_hot = plan["one_hot"]
-        row[one_hot["columns"]] = values[one_hot["feature"]] == one_hot["value"]
-        for columns, fallback in plan["categorical_blocks"]:
-            if not row[columns].any():  # outside the training vocabulary: the most frequent
-                row[columns] = fallback
-        masked = plan["masked"]
-        row[masked["columns"]] *= ~absent[masked["feature"]]
-        flags = plan["flags"]
-        row[flags["columns"]] = absent[flags["feature"]]
-        return row.astype(np.float32)[None, :]
+        # np.clip's Python wrapper costs more than the arithmetic on one row.
+        scaled = values[linear["feature"]] - linear["lower"]
+        scaled /= linear["span"]
+        row[linear["columns"]] = np.minimum(np.maximum(scaled, 0.0, out=scaled), 1.0, out=scaled)
+        for position, column_of, fallback in plan["categorical"]:
+            # A value outside the training vocabulary counts as the most frequent one.
+            column = column_of.get(values.item(position), fallback)
+            if column is not None:
+                row[column] = 1.0
+        missing = [self.features[i] for i in absent.nonzero()[0]]
+        for position, block, flag in plan["maskable"]:
+            if absent[position]:
+                row[block] = 0.0
+                row[flag] = 1.0
+        return row.astype(np.float32)[None, :], missing
 
     def _plan_one_row(self) -> dict:
         """Where each encoded column of one row comes from (built once, never pickled)."""
-        parts = {kind: defaultdict(list) for kind in ("linear", "one_hot", "masked", "flags")}
-        categorical_blocks = []
+        linear = defaultdict(list)
+        categorical, maskable = [], []
         for position, name in enumerate(self.features):
             columns = self.columns_of(name)
             value_columns = range(columns.start, columns.stop - (name in self.maskable))
             if name in CATEGORICAL:
-                cats = np.asarray(self.categories_[name], dtype=np.float64)
-                for column, value in zip(value_columns, cats):
-                    parts["one_hot"]["columns"].append(column)
-                    parts["one_hot"]["feature"].append(position)
-                    parts["one_hot"]["value"].append(value)
-                block = slice(value_columns.start, value_columns.stop)
-                categorical_blocks.append((block, (cats == self.fill_[name]).astype(float)))
+                column_of = {float(v): c for c, v in zip(value_columns, self.categories_[name])}
+                categorical.append((position, column_of, column_of.get(float(self.fill_[name]))))
             elif len(self.edges_[name]) >= 2:  # fewer edges: one column that stays 0
                 edges = self.edges_[name]
                 for column, lower, upper in zip(value_columns, edges[:-1], edges[1:]):
-                    parts["linear"]["columns"].append(column)
-                    parts["linear"]["feature"].append(position)
-                    parts["linear"]["lower"].append(lower)
-                    parts["linear"]["span"].append(upper - lower)
+                    linear["columns"].append(column)
+                    linear["feature"].append(position)
+                    linear["lower"].append(lower)
+                    linear["span"].append(upper - lower)
             if name in self.maskable:
-                parts["masked"]["columns"] += list(value_columns)
-                parts["masked"]["feature"] += [position] * len(value_columns)
-                parts["flags"]["columns"].append(columns.stop - 1)
-                parts["flags"]["feature"].append(position)
+                block = slice(value_columns.start, value_columns.stop)
+                maskable.append((position, block, columns.stop - 1))
         plan = {
-            kind: {
-                key: np.asarray(found.get(key, []), dtype=float if key in FLOATS else np.intp)
-                for key in ("columns", "feature", "value", "lower", "span")
-            }
-            for kind, found in parts.items()
+            "linear": {
+                key: np.asarray(linear[key], dtype=float if key in FLOATS else np.intp)
+                for key in ("columns", "feature", "lower", "span")
+            },
+            "categorical": categorical,
+            "maskable": maskable,
+            "width": self.n_outputs,
+            "fill": np.array([self.fill_[name] for name in self.features]),
         }
-        plan.update(
-            width=self.n_outputs,
-            fill=np.array([self.fill_[name] for name in self.features]),
-            categorical_blocks=categorical_blocks,
-        )
         self._one_row_plan = plan
         return plan
 

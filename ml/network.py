@@ -9,82 +9,12 @@ import zipfile
 
 import numpy as np
 
+from ml.layers import ACTIVATIONS, MERGES, PASS_THROUGH, Step
+from ml.network_plan import fold_rising_runs, plan_steps
+
 
 class UnsupportedNetwork(ValueError):
     """The file holds a network this reader cannot reproduce exactly (ml.bundle refuses it)."""
-
-
-def _relu(x):
-    return np.maximum(x, 0, out=x)
-
-
-def _softmax(x):
-    x = np.exp(x - x.max(axis=1, keepdims=True))
-    x /= x.sum(axis=1, keepdims=True)
-    return x
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _gelu(x):
-    # Keras's "gelu" string is the exact form (approximate=False), which needs erf.
-    from scipy.special import erf
-
-    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(x.dtype)
-
-
-def _elu(x):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0))).astype(x.dtype)
-
-
-# Keras activation names and their numpy equivalents; anything else is refused at load time.
-ACTIVATIONS = {
-    "linear": lambda x: x,
-    "relu": _relu,
-    "softmax": _softmax,
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "gelu": _gelu,
-    "silu": lambda x: x * _sigmoid(x),
-    "swish": lambda x: x * _sigmoid(x),
-    "elu": _elu,
-    "softplus": lambda x: np.logaddexp(x, 0).astype(x.dtype),
-}
-# Layers that change nothing at inference.
-PASS_THROUGH = {"Dropout"}
-# Layers that combine several inputs, by how.
-MERGES = {"Average", "Add", "Concatenate"}
-
-
-class Step:
-    """One layer of the graph: what it computes and which earlier steps feed it."""
-
-    def __init__(self, name: str, kind: str, inputs: list[str], **params):
-        self.name, self.kind, self.inputs, self.params = name, kind, inputs, params
-
-    def __call__(self, values: list[np.ndarray]) -> np.ndarray:
-        if self.kind == "Dense":
-            x = values[0] @ self.params["kernel"]
-            if self.params["bias"] is not None:
-                x += self.params["bias"]
-            return ACTIVATIONS[self.params["activation"]](x)
-        if self.kind == "Activation":
-            return ACTIVATIONS[self.params["activation"]](values[0].copy())
-        if self.kind == "Average":
-            total = values[0].copy()
-            for other in values[1:]:
-                total += other
-            return total / np.float32(len(values))
-        if self.kind == "Add":
-            total = values[0].copy()
-            for other in values[1:]:
-                total += other
-            return total
-        if self.kind == "Concatenate":
-            return np.concatenate(values, axis=1)
-        return values[0]  # pass-through
 
 
 class Network:
@@ -99,16 +29,41 @@ class Network:
         self.output_name = output_name
         self.n_inputs = n_inputs
         self.n_outputs = _widths(steps, input_name, n_inputs)[output_name]
+        # Input columns taken as each value minus the next (see fold_rising_runs), and those next.
+        self._differenced = self._following = None
+        self._plan, self._output = plan_steps(steps, input_name, output_name)
 
     @property
     def dense_layers(self) -> list[Step]:
         return [step for step in self.steps if step.kind == "Dense"]
 
+    def fold_rising_runs(self, runs: list[slice]) -> bool:
+        """Rewrite the layers reading the input for inputs whose runs of columns rise in steps.
+
+        A piecewise-linear encoding gives each feature a run of columns reading 1, …, 1, a
+        fraction, 0, …, 0: half of an encoded row is ones, and the one-row product reads every
+        kernel row facing them. For D the difference operator within each run (a value minus the
+        next), x @ W = (x D) @ (D⁻¹ W), where D⁻¹ W sums each run's kernel rows cumulatively and
+        x D has at most two non-zero values a run: the first layer then reads a fifth of its
+        rows. The algebra holds for any input (only the speed depends on the encoding); float32
+        rounding aside, the outputs are the same. False, and nothing changed, when a layer other
+        than Dense reads the input.
+        """
+        folded = fold_rising_runs(self._plan, self.input_name, runs)
+        if folded is None:
+            return False
+        self._differenced, self._following = folded
+        return True
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        values = {self.input_name: np.asarray(x, dtype=np.float32)}
-        for step in self.steps:
-            values[step.name] = step([values[name] for name in step.inputs])
-        return values[self.output_name]
+        x = np.asarray(x, dtype=np.float32)
+        if self._differenced is not None:
+            x = x.copy()
+            x[..., self._differenced] -= x[..., self._following]
+        values = {self.input_name: x}
+        for step, inputs in self._plan:
+            values[step.name] = step([values[name] for name in inputs])
+        return values[self._output]
 
 
 def _widths(steps: list[Step], input_name: str, n_inputs: int) -> dict[str, int]:

@@ -152,6 +152,28 @@ def test_similar_when_nothing_stored(client):
     }
 
 
+def test_kept_neighbours_of_catalogue_tracks_are_the_trees_answers(app):
+    """A catalogue track's similar tracks read from its kept row match a walk of the tree."""
+    import numpy as np
+
+    from store import get_store
+
+    with app.app_context():
+        catalogue = app.extensions["catalogue"].get(get_store(), app.config["MODELS_DIR"])
+    rows = np.random.default_rng(0).choice(catalogue.indexed_rows, 400, replace=False)
+    for row in rows.tolist():
+        track = catalogue.record(row)
+        kept = catalogue.nearest(track, k=5, exclude={track["id"]}, row=row)
+        walked = catalogue.nearest(track, k=5, exclude={track["id"]})
+        assert [t["id"] for t in kept] == [t["id"] for t in walked]
+        distances = [t["distance"] for t in kept], [t["distance"] for t in walked]
+        assert np.allclose(*distances, atol=2e-4)
+    # More than the kept neighbours, or a row the index lacks: the tree answers as before.
+    assert len(catalogue.nearest(track, k=20, exclude={track["id"]}, row=row)) == 20
+    unindexed = next(r for r in range(len(catalogue)) if r not in set(catalogue.indexed_rows))
+    assert catalogue.nearest(catalogue.record(unindexed), row=unindexed) == []
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=1000"])
 def test_recommendation_errors(client, query):
     assert_error(client.get(f"/api/tracks/{BEE_GEES}/recommendations?{query}"), 400)

@@ -56,6 +56,49 @@ def test_the_trained_ensemble_shape_matches_keras(tmp_path):
     assert len(network.dense_layers) == 9
 
 
+def test_summed_runs_of_first_layer_rows_give_the_same_outputs(tmp_path):
+    """fold_rising_runs is algebra: the same outputs for any input, not only encoded rows."""
+    import keras
+
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((9,))
+    branches = [keras.layers.Dense(6, activation="relu")(inputs) for _ in range(2)]
+    output = keras.layers.Dense(4, activation="softmax")(keras.layers.Average()(branches))
+    path = save(keras.Model(inputs, output), tmp_path)
+    plain, folded = read_network(path), read_network(path)
+    assert folded.fold_rising_runs([slice(0, 4), slice(4, 5), slice(5, 9)])
+    x = rows(9)
+    assert np.max(np.abs(folded(x) - plain(x))) <= 1e-6
+    one_by_one = np.vstack([folded(row[None, :]) for row in x])
+    assert np.max(np.abs(one_by_one - plain(x))) <= 1e-6
+    # A layer other than Dense reading the input would see the differences: nothing is folded.
+    joined = keras.layers.Concatenate()([inputs, keras.layers.Dense(3)(inputs)])
+    path = save(keras.Model(inputs, keras.layers.Dense(2)(joined)), tmp_path, "joined.keras")
+    network = read_network(path)
+    assert not network.fold_rising_runs([slice(0, 4)])
+    assert np.array_equal(network(x), read_network(path)(x))
+
+
+def test_the_served_pass_gives_the_saved_networks_outputs_on_real_tracks(
+    catalogue_db, trained_models_dir
+):
+    """The predictor folds the encoder's runs and multiplies one row sparsely: same outputs."""
+    from ml.predictor import GenrePredictor
+    from store import open_store
+
+    predictor = GenrePredictor.load(trained_models_dir)
+    saved = read_network(os.path.join(trained_models_dir, "model.keras"))
+    tracks = open_store(catalogue_db).read_tracks_frame().sample(2000, random_state=1)
+    tracks.loc[tracks.index[::5], "popularity"] = np.nan
+    encoded = predictor.encoder.transform(tracks)
+    first = predictor.network.dense_layers[0].params["kernel"]
+    assert not np.array_equal(first, saved.dense_layers[0].params["kernel"])  # folded
+    expected = saved(encoded)
+    assert np.max(np.abs(predictor.network(encoded) - expected)) <= 1e-6
+    one_by_one = np.vstack([predictor.network(row[None, :]) for row in encoded[:300]])
+    assert np.max(np.abs(one_by_one - expected[:300])) <= 1e-6
+
+
 def rewrite_config(path, change):
     with zipfile.ZipFile(path) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
