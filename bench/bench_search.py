@@ -25,6 +25,7 @@ import numpy as np
 from bench.bench_api import (
     demo_store_env,
     free_port,
+    paths_script,
     start_gunicorn,
     stop,
     wait_until_up,
@@ -79,22 +80,6 @@ def search_paths(database: str, count: int = QUERIES) -> list[str]:
         if len(paths) == count:
             break
     return paths
-
-
-def paths_script(directory: str, paths: list[str]) -> str:
-    """A wrk Lua script walking the paths, each of wrk's two threads from its own half."""
-    script = os.path.join(directory, "search.lua")
-    quoted = ",\n".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
-    half = len(paths) // 2
-    with open(script, "w", encoding="utf-8") as handle:
-        handle.write(
-            f"paths = {{\n{quoted}\n}}\ncounter = 0\n"
-            "setup = function(thread) thread:set('offset', counter) counter = counter + 1 end\n"
-            f"init = function(args) i = offset * {half} end\n"
-            "request = function() i = i + 1\n"
-            "  return wrk.format('GET', paths[(i % #paths) + 1]) end\n"
-        )
-    return script
 
 
 def rss_bytes() -> int:
@@ -178,7 +163,7 @@ def main() -> None:
                 pass
         load_before = os.getloadavg()[0]
         health = wrk(base + "/healthz")
-        search = wrk(base, script=paths_script(work, paths))
+        search = wrk(base, script=paths_script(work, paths, "search"))
         load_after = os.getloadavg()[0]
     finally:
         stop(server)

@@ -57,6 +57,11 @@ CREATE INDEX IF NOT EXISTS dataset_tracks_by_track ON dataset_tracks (track_id);
 _EXPECTED_INDEXES = {"dataset_tracks_by_track"}
 
 BATCH_SIZE = 5000
+# Page cache of each connection (one per thread). SQLite's default of 2 MiB filled up in every
+# thread of a web worker under varied load, 11 MB of its RSS; the look-ups the API makes need the
+# B-trees' upper pages only (the file's other pages stay in the OS's cache). Measured: the same
+# distinct-track predict time, and a 114k-track import 5.0 → 5.1 s.
+PAGE_CACHE_KIB = 256
 # Below this much room a commit may fail halfway (a write-ahead log frame is a page plus header,
 # a checkpoint grows the main file), so writes are refused up front.
 MIN_ROOM = 1 << 20
@@ -97,6 +102,7 @@ class SQLiteFile:
             try:
                 conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
                 self._set_up(conn)
             except sqlite3.Error as exc:
                 if conn is not None:
