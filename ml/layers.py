@@ -82,10 +82,7 @@ class Step:
 
     def __call__(self, values: list[np.ndarray]) -> np.ndarray:
         if self.kind == "Dense":
-            x = _matmul(values[0], self.params["kernel"])
-            if self.params["bias"] is not None:
-                x += self.params["bias"]
-            return ACTIVATIONS[self.params["activation"]](x)
+            return ACTIVATIONS[self.params["activation"]](self._affine(values[0]))
         if self.kind == "Activation":
             return ACTIVATIONS[self.params["activation"]](values[0].copy())
         if self.kind == "Average":
@@ -100,12 +97,17 @@ class Step:
             return total
         if self.kind == "Concatenate":
             return np.concatenate(values, axis=1)
-        if self.kind == "AveragedDense":  # see _average_in_one_layer
-            x = _matmul(np.concatenate(values, axis=-1), self.params["kernel"])
-            if self.params["bias"] is not None:
-                x += self.params["bias"]
+        if self.kind == "AveragedDense":  # see ml.network_plan._average_in_one_layer
+            x = self._affine(np.concatenate(values, axis=-1))
             x /= np.float32(self.params["members"])
             return x
         if self.kind == "Slice":  # one member's columns of a widened layer (a view)
             return values[0][..., self.params["start"] : self.params["stop"]]
         return values[0]  # pass-through
+
+    def _affine(self, x: np.ndarray) -> np.ndarray:
+        """x @ kernel + bias, in a new array."""
+        y = _matmul(x, self.params["kernel"])
+        if self.params["bias"] is not None:
+            y += self.params["bias"]
+        return y
