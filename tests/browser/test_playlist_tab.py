@@ -186,6 +186,9 @@ def test_phone_width_has_no_sideways_scroll(browser, live_server, screenshot):
             "() => window.plotify && window.plotify.scatter"
             " && window.plotify.scatter.drawnCount > 0"
         )
+        # Everything the tab shows, the people comparison (six columns) last.
+        page.get_by_test_id("most-alike").wait_for()
+        page.wait_for_load_state("networkidle")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         # No hover on a phone: a tap shows the tooltip and the details.
         # A tap only lands inside the viewport: bring the plot into view before reading positions.
