@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint
 
 from api import errors
@@ -15,8 +17,12 @@ def init_app(app) -> None:
     """Register the blueprint, /healthz, the JSON error handlers and the per-process caches."""
     from api import actions, routes  # noqa: F401  (attach the routes to bp)
 
-    app.extensions["catalogue"] = CatalogueCache(prepare=routes.prepare_catalogue)
-    app.extensions["model"] = ModelHolder(app.config["MODELS_DIR"])
+    models = ModelHolder(app.config["MODELS_DIR"])
+    app.extensions["model"] = models
+    app.extensions["catalogue"] = CatalogueCache(
+        prepare=routes.prepare_catalogue,
+        finish=functools.partial(routes.finish_catalogue, models=models),
+    )
     errors.register(app)
     app.register_blueprint(bp)
     app.add_url_rule("/healthz", "healthz", routes.healthz)
@@ -35,18 +41,19 @@ def warm_up(app) -> None:
     with app.test_request_context("/api/tracks", headers={"Accept-Encoding": "gzip"}):
         try:
             app.full_dispatch_request()
-            from api.routes import search_index
+            from api.rankings import rank_catalogue
+            from api.routes import catalogue_now, search_index
 
             search_index()  # the search index: seconds to build, so before the first request
             datasets = [d["name"] for d in store.get_store().list_datasets()]
             playlists = [p["id"] for p in store.get_store().list_playlists()]
+            try:
+                rank_catalogue(catalogue_now(), app.extensions["model"].get())
+            except ModelMissing as exc:
+                app.logger.warning("warm-up: %s", exc)
         except StoreUnavailable as exc:
             app.logger.warning("warm-up: store unavailable: %s", exc)
             datasets, playlists = [], []
-        try:
-            app.extensions["model"].get()
-        except ModelMissing as exc:
-            app.logger.warning("warm-up: %s", exc)
     # A labelled dataset's tracks document also takes seconds to build (4 s for the demo's, 14 s on
     # a busy machine), and every worker thread asking for it meanwhile waits: under load that held
     # a whole worker past its clients' timeouts (bench/bench_soak.py). A few are built here; the

@@ -239,7 +239,7 @@ class CatalogueCache:
     predict that reached Spotify) never holds requests up: they see it seconds later instead.
     """
 
-    def __init__(self, background: bool = True, prepare=None):
+    def __init__(self, background: bool = True, prepare=None, finish=None):
         self._lock = threading.Lock()
         self._catalogue: Catalogue | None = None
         self._building = False
@@ -247,6 +247,10 @@ class CatalogueCache:
         self.background = background
         # Called on each new catalogue before it is served (the app pre-encodes large payloads).
         self.prepare = prepare
+        # Called on the served catalogue once it matches the store, still in the background: work
+        # the catalogue can answer without (the app ranks its tracks), so that new tracks are
+        # not held back by it, nor is it redone for every version an import passes through.
+        self.finish = finish
 
     def get(self, track_store, models_dir: str) -> Catalogue:
         return self.current(track_store, models_dir)[0]
@@ -283,11 +287,18 @@ class CatalogueCache:
 
     def _rebuild(self, track_store, models_dir: str) -> None:
         # Loops until the catalogue matches the store: an import bumps the version many times.
+        finished = None
         try:
             while True:
                 version = (track_store.data_version(), _mtime(models_dir))
-                if self._catalogue is not None and self._catalogue.version == version:
-                    return
+                current = self._catalogue
+                if current is not None and current.version == version:
+                    if self.finish is None or (finished is not None and finished() is current):
+                        return
+                    self.finish(current)
+                    finished = weakref.ref(current)  # not kept alive past its replacement
+                    continue  # the store may have changed again meanwhile
+                del current
                 catalogue = self._build(track_store, models_dir, version)
                 if self.prepare is not None:
                     self.prepare(catalogue, track_store)

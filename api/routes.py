@@ -17,9 +17,13 @@ from api.folding import fold
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import defer_ids, encoded, tracks_document
+from api.rankings import rank_catalogue, rankings_for
 from api.search import index_for, resolve
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
+
+# What predict reads of a track: the audio features and the model's other inputs.
+MODEL_INPUTS = (*AUDIO_FEATURES, "popularity", "duration_ms", "explicit")
 
 # Stable, distinguishable colours for people, assigned in order of how many tracks they added.
 PERSON_COLOURS = (
@@ -38,14 +42,15 @@ PERSON_COLOURS = (
 )
 
 
-def _catalogue():
+def catalogue_now():
+    """The catalogue answering requests now (replaced when the store changes)."""
     app = current_app
     return app.extensions["catalogue"].get(store.get_store(), app.config["MODELS_DIR"])
 
 
 def search_index():
     """The search index of the catalogue now answering (so in step with the store)."""
-    return index_for(_catalogue())
+    return index_for(catalogue_now())
 
 
 def _with_colours(people: list[dict]) -> list[dict]:
@@ -148,6 +153,15 @@ def prepare_catalogue(catalogue, target) -> None:
     index_for(catalogue)
 
 
+def finish_catalogue(catalogue, models) -> None:
+    """Rank the tracks of a catalogue rebuilt in the background with the genre model (models: the
+    ModelHolder); until then its predicts run the one-row pass."""
+    try:
+        rank_catalogue(catalogue, models.get())
+    except ModelMissing:  # predict answers 503 until a model is trained
+        pass
+
+
 def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None) -> dict:
     if playlist:
         info = target.get_playlist(playlist)
@@ -178,7 +192,7 @@ def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None
 
 
 def _track_or_404(track_id: str) -> tuple[object, int]:
-    catalogue = _catalogue()
+    catalogue = catalogue_now()
     row = catalogue.row_of.get(check_track_id(track_id))
     if row is None:
         raise not_found(f"no stored track with id {track_id!r}")
@@ -231,7 +245,7 @@ def predict():
         predictor = current_app.extensions["model"].get()
     except ModelMissing as exc:
         raise APIError(503, "model_unavailable", str(exc)) from None
-    catalogue = _catalogue()
+    catalogue = catalogue_now()
     # Answers from the local catalogue depend only on the query, the catalogue (whose object is
     # replaced when the store changes) and the model, so repeated questions are served from memory.
     key = (id(predictor), track_id, fold(artist), fold(title), top_k)
@@ -269,11 +283,7 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         hits = _spotify_lookup(track_id, artist, title, near)
         match, candidates, source = hits[0], [spotify.brief(h) for h in hits[1:]], "spotify"
         quality = {"kind": "remote", "score": None}
-    features = {
-        f: match[f]
-        for f in (*AUDIO_FEATURES, "popularity", "duration_ms")
-        if match.get(f) is not None
-    }
+    features = {f: match[f] for f in MODEL_INPUTS if match.get(f) is not None}
     if not any(f in features for f in AUDIO_FEATURES):
         raise APIError(
             404,
@@ -286,7 +296,7 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         match=match,
         match_quality=quality,
         candidates=candidates,
-        prediction=predictor.predict(features, top_k=top_k),
+        prediction=_ranked(predictor, catalogue, found[0] if found else None, features, top_k),
         actual={
             "labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
             "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"}),
@@ -302,6 +312,16 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         },
     )
     return body, source == "catalogue"
+
+
+def _ranked(predictor, catalogue, row: int | None, features: dict, top_k: int) -> dict:
+    """predictor.predict(features), read from the catalogue's rankings when the track has a row."""
+    if row is not None:
+        rankings = rankings_for(catalogue, predictor)
+        answer = None if rankings is None else rankings.answer(row, features, top_k)
+        if answer is not None:
+            return answer
+    return predictor.predict(features, top_k=top_k)
 
 
 def _did_you_mean(near: list[dict]) -> str:

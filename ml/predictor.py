@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,14 @@ from ml.bundle import (
     read_network,
 )
 
-__all__ = ["GenrePredictor", "ModelUnavailable"]
+__all__ = ["GenrePredictor", "ModelUnavailable", "Rankings"]
+
+# Probabilities are answered to four decimals, so a ranking keeps them as integers of 1e-4.
+UNITS = 10_000
+# Rank places kept per track by rank_all: a predict shows five genres and five families by default.
+KEPT_RANKS = 5
+# Rows per batch pass in rank_all: its activations stay a few MB.
+RANK_BATCH_ROWS = 2048
 
 
 def _present(value) -> bool:
@@ -118,26 +126,53 @@ class GenrePredictor:
         return self.network(self.encoder.transform(frame))
 
     def _ranked(self, proba: np.ndarray, absent: list, top_k: int) -> dict:
-        genre_order = (-proba).argsort()[:top_k]
-        family_proba = proba @ self.family_matrix
-        family_order = (-family_proba).argsort()[:top_k]
+        genres, genre_units = _top(proba, top_k)
+        families, family_units = _top(proba @ self.family_matrix, top_k)
+        return self.answer(genres, genre_units, families, family_units, absent)
+
+    def answer(self, genres, genre_units, families, family_units, absent: list) -> dict:
+        """The ranked answer from columns and probabilities in units of 1e-4, best first."""
         optional = self.encoder.maskable
         return {
             "genres": [
                 {
                     "genre": self.labels[i],
                     "family": self.family_of[self.labels[i]],
-                    "probability": round(p, 4),
+                    "probability": units / UNITS,
                 }
-                for i, p in zip(genre_order.tolist(), proba[genre_order].tolist())
+                for i, units in zip(genres.tolist(), genre_units.tolist())
             ],
             "families": [
-                {"family": self.families[i], "probability": round(p, 4)}
-                for i, p in zip(family_order.tolist(), family_proba[family_order].tolist())
+                {"family": self.families[i], "probability": units / UNITS}
+                for i, units in zip(families.tolist(), family_units.tolist())
             ],
             "absent": [f for f in absent if f in optional],
             "imputed": [f for f in absent if f not in optional],
         }
+
+    def absent_features(self, track: dict) -> list[str]:
+        """The model features a track (dict) lacks, in the model's order."""
+        return [f for f in self.encoder.features if not _present(_number(track.get(f)))]
+
+    def rank_all(self, frame: pd.DataFrame, depth: int = KEPT_RANKS) -> Rankings:
+        """Every row's top genres and families (depth places each), from batch passes.
+
+        About 16 µs a track (1.5 s for 92.5k), where the one-row pass of a web request costs about
+        300 µs of its CPU: a distinct catalogue track's predict took 670 µs in process, 360 with
+        its row read from these rankings.
+        """
+        frame = frame.reset_index(drop=True)
+        depth = min(depth, len(self.labels))
+        genres = np.empty((len(frame), depth), np.min_scalar_type(len(self.labels)))
+        families = np.empty((len(frame), min(depth, len(self.families))), np.uint8)
+        genre_units = np.empty(genres.shape, np.uint16)
+        family_units = np.empty(families.shape, np.uint16)
+        for start in range(0, len(frame), RANK_BATCH_ROWS):
+            rows = slice(start, start + RANK_BATCH_ROWS)
+            proba = self.predict_proba(frame.iloc[rows])
+            genres[rows], genre_units[rows] = _top(proba, genres.shape[1])
+            families[rows], family_units[rows] = _top(proba @ self.family_matrix, families.shape[1])
+        return Rankings(self, genres, genre_units, families, family_units)
 
     def predict(self, features, top_k: int = 5):
         """Ranked genres and families for one track (dict) or each DataFrame row (list of results).
@@ -165,6 +200,45 @@ class GenrePredictor:
             ]
             results.append(self._ranked(values, absent, top_k))
         return results
+
+
+def _top(proba: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest columns of each row (or of one row), best first, and their values in 1e-4."""
+    order = np.argsort(-proba, axis=-1, kind="stable")[..., :k]
+    units = np.rint(np.take_along_axis(proba, order, axis=-1).astype(np.float64) * UNITS)
+    return order, units.astype(np.uint16)
+
+
+class Rankings:
+    """Many tracks' top genres and families by one predictor (GenrePredictor.rank_all), compactly.
+
+    About 30 bytes a track: a catalogue of 114k tracks keeps 3.4 MB.
+    """
+
+    def __init__(self, predictor: GenrePredictor, genres, genre_units, families, family_units):
+        # Weak: rankings outliving a retrained model must not keep the old network in memory.
+        self._predictor = weakref.ref(predictor)
+        self.genres, self.genre_units = genres, genre_units
+        self.families, self.family_units = families, family_units
+
+    def __len__(self) -> int:
+        return len(self.genres)
+
+    def made_by(self, predictor) -> bool:
+        return self._predictor() is predictor
+
+    def answer(self, row: int, track: dict, top_k: int = KEPT_RANKS) -> dict | None:
+        """predict(track, top_k) of the track ranked at row; None when more places are asked for."""
+        predictor = self._predictor()
+        if predictor is None or top_k > self.genres.shape[1]:
+            return None
+        return predictor.answer(
+            self.genres[row, :top_k],
+            self.genre_units[row, :top_k],
+            self.families[row, :top_k],
+            self.family_units[row, :top_k],
+            predictor.absent_features(track),
+        )
 
 
 _blas_controller = None

@@ -15,6 +15,7 @@ from tests.support import (
     PLAYLIST_TRACKS,
     PLOTIFY_PLAYLIST_ID,
     is_error_shape,
+    make_app,
 )
 
 GEN_HOSHINO_COMEDY = "5SuOikwiRyPMVoIQDJUgSV"  # first row of the 114k dataset (acoustic)
@@ -172,6 +173,101 @@ def test_kept_neighbours_of_catalogue_tracks_are_the_trees_answers(app):
     assert len(catalogue.nearest(track, k=20, exclude={track["id"]}, row=row)) == 20
     unindexed = next(r for r in range(len(catalogue)) if r not in set(catalogue.indexed_rows))
     assert catalogue.nearest(catalogue.record(unindexed), row=unindexed) == []
+
+
+def test_catalogue_rankings_answer_as_the_one_row_pass(app, client):
+    """A catalogue track's predict read from the batch rankings is the one-row pass's answer."""
+    import numpy as np
+
+    from api.rankings import rank_catalogue, rankings_for
+    from api.routes import MODEL_INPUTS
+    from store import get_store
+
+    with app.app_context():
+        catalogue = app.extensions["catalogue"].get(get_store(), app.config["MODELS_DIR"])
+        predictor = app.extensions["model"].get()
+    rank_catalogue(catalogue, predictor)
+    rankings = rankings_for(catalogue, predictor)
+    assert len(rankings) == len(catalogue)
+    # The one-row pass and the batch pass round float32 differently; four decimals hide that
+    # except near a rounding boundary.
+    moved = 0
+    for row in np.random.default_rng(1).choice(len(catalogue), 600, replace=False).tolist():
+        record = catalogue.record(row)
+        track = {f: record[f] for f in MODEL_INPUTS if record.get(f) is not None}
+        kept, computed = rankings.answer(row, track, top_k=5), predictor.predict(track, top_k=5)
+        assert kept["genres"][0]["genre"] == computed["genres"][0]["genre"]
+        assert (kept["absent"], kept["imputed"]) == (computed["absent"], computed["imputed"])
+        pairs = list(
+            zip(kept["genres"] + kept["families"], computed["genres"] + computed["families"])
+        )
+        assert len(pairs) == 10
+        assert all(abs(a["probability"] - b["probability"]) < 1.5e-4 for a, b in pairs)
+        moved += kept != computed
+    assert moved < 60
+    # Deeper than the kept places: the one-row pass answers (and the route agrees with it).
+    assert rankings.answer(row, track, top_k=6) is None
+    body = client.get(f"/api/predict?track_id={record['id']}&top_k=8").get_json()
+    assert body["prediction"] == predictor.predict(body["features"], top_k=8)
+    # The catalogue knows whether a track is explicit, so the model is told rather than guessing.
+    assert "explicit" in body["features"] and "explicit" not in body["prediction"]["imputed"]
+
+
+def test_a_retrained_model_is_served_while_its_rankings_are_made(app, trained_models_dir):
+    """Rankings by another predictor are never read; the new one's are made in the background."""
+    import time
+
+    from api.rankings import rank_catalogue, rankings_for
+    from ml.predictor import GenrePredictor
+    from store import get_store
+
+    with app.app_context():
+        catalogue = app.extensions["catalogue"].get(get_store(), app.config["MODELS_DIR"])
+    rank_catalogue(catalogue, app.extensions["model"].get())
+    retrained = GenrePredictor.load(trained_models_dir)
+    assert rankings_for(catalogue, retrained) is None
+    deadline = time.monotonic() + 60
+    while rankings_for(catalogue, retrained) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rankings_for(catalogue, retrained).made_by(retrained)
+    served = app.extensions["model"].get()
+    assert not catalogue.rankings.made_by(served)
+    rank_catalogue(catalogue, served)  # as the other tests expect it
+
+
+def test_a_catalogue_rebuilt_for_new_tracks_is_ranked_after_it_serves(
+    catalogue_db, trained_models_dir, tmp_path
+):
+    """New tracks are served first and ranked after, in the background; then predict reads them."""
+    import shutil
+
+    from store import get_store
+
+    database = str(tmp_path / "plotify.sqlite3")
+    shutil.copyfile(catalogue_db, database)
+    app = make_app(database, MODELS_DIR=trained_models_dir)
+    client, cache = app.test_client(), app.extensions["catalogue"]
+    assert client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}").status_code == 200
+    old, new_id = cache._catalogue, "4uLU6hMCjMI75M1A2tKUQZ"
+    with app.app_context():
+        record = dict(get_store().get_tracks([GEN_HOSHINO_COMEDY])[GEN_HOSHINO_COMEDY], id=new_id)
+        get_store().upsert_tracks([{**record, "energy": 0.05, "acousticness": 0.97}])
+    client.get("/api/tracks/" + new_id)  # notices the new data version: the rebuild starts
+    predictor = app.extensions["model"].get()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (
+        cache._catalogue is old or getattr(cache._catalogue, "rankings", None) is None
+    ):
+        time.sleep(0.2)
+    rankings = cache._catalogue.rankings
+    assert rankings.made_by(predictor) and len(rankings) == len(old) + 1
+    body = client.get(f"/api/predict?track_id={new_id}").get_json()
+    assert body["features"]["energy"] == 0.05
+    computed = predictor.predict(body["features"])
+    served, direct = body["prediction"]["genres"][0], computed["genres"][0]
+    assert served["genre"] == direct["genre"]
+    assert abs(served["probability"] - direct["probability"]) < 2e-4
+    app.extensions["store"].close()
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=1000"])
