@@ -9,6 +9,7 @@ from flask import Blueprint
 from api import errors
 from api.catalogue import CatalogueCache
 from api.model import ModelHolder
+from api.rankings import rank_with_model
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -21,7 +22,7 @@ def init_app(app) -> None:
     app.extensions["model"] = models
     app.extensions["catalogue"] = CatalogueCache(
         prepare=routes.prepare_catalogue,
-        finish=functools.partial(routes.finish_catalogue, models=models),
+        finish=functools.partial(rank_with_model, models=models),
     )
     errors.register(app)
     app.register_blueprint(bp)

@@ -7,6 +7,8 @@ import os
 import threading
 import weakref
 
+from api.model import ModelMissing
+
 _starting = threading.Lock()  # guards catalogue.ranking_by
 _ranking = threading.Lock()  # one ranking at a time: each is seconds of batch passes
 
@@ -46,6 +48,26 @@ def rankings_for(catalogue, predictor):
                 daemon=True,
             ).start()
     return None
+
+
+def catalogue_prediction(predictor, catalogue, row: int | None, track: dict, top_k: int) -> dict:
+    """predictor.predict(track, top_k), read from the catalogue's rankings when the track is the
+    catalogue's row (and they are made)."""
+    if row is not None:
+        rankings = rankings_for(catalogue, predictor)
+        answer = None if rankings is None else rankings.answer(row, track, top_k)
+        if answer is not None:
+            return answer
+    return predictor.predict(track, top_k=top_k)
+
+
+def rank_with_model(catalogue, models) -> None:
+    """Rank a catalogue rebuilt in the background with the genre model of models (the
+    ModelHolder); until then its predicts run the one-row pass."""
+    try:
+        rank_catalogue(catalogue, models.get())
+    except ModelMissing:  # predict answers 503 until a model is trained
+        pass
 
 
 def _rank_in_background(catalogue, predictor) -> None:

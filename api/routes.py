@@ -17,7 +17,7 @@ from api.folding import fold
 from api.model import ModelMissing
 from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import defer_ids, encoded, tracks_document
-from api.rankings import rank_catalogue, rankings_for
+from api.rankings import catalogue_prediction
 from api.search import index_for, resolve
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
@@ -153,15 +153,6 @@ def prepare_catalogue(catalogue, target) -> None:
     index_for(catalogue)
 
 
-def finish_catalogue(catalogue, models) -> None:
-    """Rank the tracks of a catalogue rebuilt in the background with the genre model (models: the
-    ModelHolder); until then its predicts run the one-row pass."""
-    try:
-        rank_catalogue(catalogue, models.get())
-    except ModelMissing:  # predict answers 503 until a model is trained
-        pass
-
-
 def _tracks_payload(target, catalogue, playlist: str | None, dataset: str | None) -> dict:
     if playlist:
         info = target.get_playlist(playlist)
@@ -292,19 +283,18 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
             "(neither Spotify nor ReccoBeats has them)",
         )
     genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
+    row = found[0] if found else None  # the match's catalogue row
     body = dict(
         match=match,
         match_quality=quality,
         candidates=candidates,
-        prediction=_ranked(predictor, catalogue, found[0] if found else None, features, top_k),
+        prediction=catalogue_prediction(predictor, catalogue, row, features, top_k),
         actual={
             "labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
             "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"}),
         },
         features=features,
-        similar=catalogue.nearest(
-            match, k=5, exclude={match["id"]}, row=found[0] if found else None
-        ),
+        similar=catalogue.nearest(match, k=5, exclude={match["id"]}, row=row),
         sources={
             "track": source,
             "features": match.get("features_source"),
@@ -312,16 +302,6 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         },
     )
     return body, source == "catalogue"
-
-
-def _ranked(predictor, catalogue, row: int | None, features: dict, top_k: int) -> dict:
-    """predictor.predict(features), read from the catalogue's rankings when the track has a row."""
-    if row is not None:
-        rankings = rankings_for(catalogue, predictor)
-        answer = None if rankings is None else rankings.answer(row, features, top_k)
-        if answer is not None:
-            return answer
-    return predictor.predict(features, top_k=top_k)
 
 
 def _did_you_mean(near: list[dict]) -> str:
