@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from ml.context import ArtistPool
 from ml.features import SEED_CLUSTER_FEATURES
 from store.records import AUDIO_FEATURES
 
@@ -122,6 +123,8 @@ class Catalogue:
             self.frame[name] = pd.Series(values, dtype=object)
             self.columns[name] = values
         self.popularity = self.frame["popularity"].fillna(0).to_numpy()
+        # The genre model reads each track's artist context from the whole catalogue.
+        self.artist_pool = ArtistPool(self.frame)
         # Min-max scaling over the catalogue, as for clustering; rows lacking a feature are left
         # out of the neighbour index rather than guessed.
         values = self.frame[list(SIMILARITY_FEATURES)].to_numpy(dtype=float)

@@ -24,7 +24,7 @@ def rank_catalogue(catalogue, predictor) -> None:
         rankings = getattr(catalogue, "rankings", None)
         if rankings is not None and rankings.made_by(predictor):
             return  # a worker forked from a master that ranked it, or a ranking just finished
-        catalogue.rankings = predictor.rank_all(catalogue.frame)
+        catalogue.rankings = predictor.rank_all(catalogue.artist_pool.with_context(catalogue.frame))
 
 
 def rankings_for(catalogue, predictor):

@@ -275,6 +275,8 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         match, candidates, source = hits[0], [spotify.brief(h) for h in hits[1:]], "spotify"
         quality = {"kind": "remote", "score": None}
     features = {f: match[f] for f in MODEL_INPUTS if match.get(f) is not None}
+    context = catalogue.artist_pool.track_context(match, in_pool=bool(found))
+    features.update((name, value) for name, value in context.items() if value is not None)
     if not any(f in features for f in AUDIO_FEATURES):
         raise APIError(
             404,

@@ -44,7 +44,7 @@ def probe_inputs(width: int) -> np.ndarray:
 
 def read_meta(models_dir: str) -> dict:
     """meta.json, checked for everything loading and predicting read from it."""
-    from ml.features import ALL_FEATURES
+    from ml.features import MODEL_FEATURES
 
     meta_path = os.path.join(models_dir, META_FILE)
     if not os.path.exists(meta_path):
@@ -73,7 +73,7 @@ def read_meta(models_dir: str) -> dict:
     wrong = [key for key, kind in shapes.items() if not isinstance(meta.get(key), kind)]
     if wrong:
         raise ModelUnavailable(f"{META_FILE} lacks or garbles {', '.join(wrong)}")
-    unknown = [f for f in meta["features"] if f not in ALL_FEATURES]
+    unknown = [f for f in meta["features"] if f not in MODEL_FEATURES]
     if unknown:
         raise ModelUnavailable(f"the bundle uses features this version does not know: {unknown}")
     if len(set(meta["labels"])) != len(meta["labels"]) or not meta["labels"]:

@@ -7,6 +7,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from ml.context import CONTEXT_FEATURES
+
 # Continuous columns: skewed (instrumentalness, speechiness, duration) or bounded, so they are
 # encoded by their position among training quantiles rather than by raw value.
 CONTINUOUS = (
@@ -48,7 +50,8 @@ SEED_CLUSTER_FEATURES = (
 # feature helping except liveness, mode and explicit (each within ±0.001), but the real model
 # without those three lost 0.7 points of validation top-1 (0.3445 → 0.3370), so all candidates
 # stay.
-MODEL_FEATURES = ALL_FEATURES
+# Then the artist context (ml.context): the mean audio features of the artist's other tracks.
+MODEL_FEATURES = (*ALL_FEATURES, *CONTEXT_FEATURES)
 # Many current sources (ReccoBeats, exports) carry no popularity. Rather than impute a value that
 # would drive the prediction, the encoder marks it absent (an all-zero block plus an "absent"
 # column) and training shows the network a share of rows with it masked, so one model serves both.

@@ -20,6 +20,7 @@ from ml.bundle import (
     read_meta,
     read_network,
 )
+from ml.context import CONTEXT_FEATURES
 
 __all__ = ["GenrePredictor", "ModelUnavailable", "Rankings"]
 
@@ -147,7 +148,11 @@ class GenrePredictor:
                 for i, units in zip(families.tolist(), family_units.tolist())
             ],
             "absent": [f for f in absent if f in optional],
-            "imputed": [f for f in absent if f not in optional],
+            # The artist context is one thing to the reader, however many columns it takes.
+            "imputed": [f for f in absent if f not in optional and f not in CONTEXT_FEATURES],
+            "artist_context": not any(f in CONTEXT_FEATURES for f in absent)
+            if any(f in CONTEXT_FEATURES for f in self.encoder.features)
+            else None,
         }
 
     def absent_features(self, track: dict) -> list[str]:

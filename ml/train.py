@@ -23,6 +23,7 @@ from ml.bundle import (
     probe_inputs,
     read_network,
 )
+from ml.context import ArtistPool
 from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
 from ml.model import adjust_for_prior, fit_genre_model, predict_proba, soft_targets
@@ -82,6 +83,8 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
                 f"{', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}"
             )
     check_splittable(tracks)
+    # Features only, never labels: an artist's tracks sit on one side of either split.
+    tracks = ArtistPool(tracks).with_context(tracks)
     features, absent = F.present_features(tracks, candidates)
     if not features:
         raise DatasetUnusable(

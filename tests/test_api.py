@@ -195,6 +195,8 @@ def test_catalogue_rankings_answer_as_the_one_row_pass(app, client):
     for row in np.random.default_rng(1).choice(len(catalogue), 600, replace=False).tolist():
         record = catalogue.record(row)
         track = {f: record[f] for f in MODEL_INPUTS if record.get(f) is not None}
+        context = catalogue.artist_pool.track_context(record, in_pool=True)
+        track.update((k, v) for k, v in context.items() if v is not None)
         kept, computed = rankings.answer(row, track, top_k=5), predictor.predict(track, top_k=5)
         assert kept["genres"][0]["genre"] == computed["genres"][0]["genre"]
         assert (kept["absent"], kept["imputed"]) == (computed["absent"], computed["imputed"])

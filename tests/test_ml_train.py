@@ -161,6 +161,8 @@ def test_predict_ranks_genres_and_families_and_copes_without_popularity(bundle, 
     ].to_dict()
     result = predictor.predict(track, top_k=3)
     assert len(result["genres"]) == 3 and result["absent"] == [] and result["imputed"] == []
+    # Alone, the track has no artist context: said once, not as ten imputed columns.
+    assert result["artist_context"] is False
     probabilities = [g["probability"] for g in result["genres"]]
     assert probabilities == sorted(probabilities, reverse=True)
     assert result["families"][0]["probability"] >= probabilities[0]
