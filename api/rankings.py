@@ -24,7 +24,7 @@ def rank_catalogue(catalogue, predictor) -> None:
         rankings = getattr(catalogue, "rankings", None)
         if rankings is not None and rankings.made_by(predictor):
             return  # a worker forked from a master that ranked it, or a ranking just finished
-        catalogue.rankings = predictor.rank_all(catalogue.artist_pool.with_context(catalogue.frame))
+        catalogue.rankings = predictor.rank_all(catalogue.artist_pool)
 
 
 def rankings_for(catalogue, predictor):
@@ -50,15 +50,23 @@ def rankings_for(catalogue, predictor):
     return None
 
 
-def catalogue_prediction(predictor, catalogue, row: int | None, track: dict, top_k: int) -> dict:
-    """predictor.predict(track, top_k), read from the catalogue's rankings when the track is the
-    catalogue's row (and they are made)."""
+def catalogue_prediction(
+    predictor, catalogue, row: int | None, features: dict, track: dict, top_k: int
+) -> dict:
+    """predictor.predict of a track's features (the track: a dict with its artists, the
+    catalogue's row or None), read from the catalogue's rankings when they are made.
+
+    Otherwise the one-row pass, with the artist context of the catalogue's other tracks.
+    """
     if row is not None:
         rankings = rankings_for(catalogue, predictor)
-        answer = None if rankings is None else rankings.answer(row, track, top_k)
+        answer = None if rankings is None else rankings.answer(row, features, top_k)
         if answer is not None:
             return answer
-    return predictor.predict(track, top_k=top_k)
+    context = None
+    if predictor.encoder.uses_context:
+        context, _ = catalogue.artist_pool.track_context(predictor.encoder, track, leave_out=row)
+    return predictor.predict(features, top_k=top_k, context=context)
 
 
 def rank_with_model(catalogue, models) -> None:

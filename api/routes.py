@@ -19,6 +19,7 @@ from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import defer_ids, encoded, tracks_document
 from api.rankings import catalogue_prediction
 from api.search import index_for, resolve
+from ml.context import ARTIST_TRACKS
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 
@@ -275,8 +276,9 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
         match, candidates, source = hits[0], [spotify.brief(h) for h in hits[1:]], "spotify"
         quality = {"kind": "remote", "score": None}
     features = {f: match[f] for f in MODEL_INPUTS if match.get(f) is not None}
-    context = catalogue.artist_pool.track_context(match, in_pool=bool(found))
-    features.update((name, value) for name, value in context.items() if value is not None)
+    row = found[0] if found else None  # the match's catalogue row
+    # How many other catalogue tracks its artist has: the network reads their mean (ml.context).
+    features[ARTIST_TRACKS] = catalogue.artist_pool.others_of(match, leave_out=row)
     if not any(f in features for f in AUDIO_FEATURES):
         raise APIError(
             404,
@@ -285,12 +287,11 @@ def _prediction(predictor, catalogue, track_id, artist, title, top_k) -> tuple[d
             "(neither Spotify nor ReccoBeats has them)",
         )
     genres = store.get_store().get_track_genres([match["id"]]).get(match["id"], [])
-    row = found[0] if found else None  # the match's catalogue row
     body = dict(
         match=match,
         match_quality=quality,
         candidates=candidates,
-        prediction=catalogue_prediction(predictor, catalogue, row, features, top_k),
+        prediction=catalogue_prediction(predictor, catalogue, row, features, match, top_k),
         actual={
             "labels": sorted({g["genre"] for g in genres if g["origin"].startswith("dataset:")}),
             "artist_genres": sorted({g["genre"] for g in genres if g["origin"] == "artist"}),

@@ -47,8 +47,9 @@ def main() -> None:
     # split is rebuilt from whichever gives the bundle's own row counts.
     sizes = []
     for source in _training_sources(predictor.meta["dataset"]):
-        tracks, _, _, _ = prepare(load_labelled_tracks(source, predictor.meta["dataset"]))
-        test = tracks.iloc[make_split(tracks, split_meta["kind"], seed=split_meta["seed"]).test]
+        tracks, _, _, usable = prepare(load_labelled_tracks(source, predictor.meta["dataset"]))
+        rows = make_split(tracks, split_meta["kind"], seed=split_meta["seed"]).test
+        test = tracks.iloc[rows]
         sizes.append(len(test))
         if len(test) == predictor.meta["rows"]["test"]:
             break
@@ -61,22 +62,32 @@ def main() -> None:
 
     model = keras.models.load_model(os.path.join(models, MODEL_FILE), compile=False)
     results = {"test_rows": len(test), "tolerance": PARITY_TOLERANCE}
-    for mode, rows in (
+    # Each track's artist context from the dataset's other tracks, in batch as the catalogue's
+    # rankings read it, and one track at a time as a web request's one-row pass does.
+    pool, encoder = usable["pool"], predictor.encoder
+    context = pool.context(encoder)[rows] if encoder.uses_context else None
+
+    def one_track(track, row):
+        if not encoder.uses_context:
+            return encoder.encode_track(track)[0]
+        return encoder.encode_track(track, pool.track_context(encoder, track, leave_out=row)[0])[0]
+
+    for mode, frame in (
         ("with_popularity", test),
         ("without_popularity", test.assign(popularity=np.nan)),
     ):
         started = time.perf_counter()
-        ours = predictor.predict_proba(rows)
+        ours = predictor.predict_proba(frame, context)
         numpy_seconds = time.perf_counter() - started
-        encoded = predictor.encoder.transform(rows)
+        encoded = encoder.transform(frame, context)
         started = time.perf_counter()
         theirs = predict_proba(model, encoded)
         keras_seconds = time.perf_counter() - started
         # The web path: one track at a time, from its dict, through the one-row rewrites.
         one_by_one = np.vstack(
             [
-                predictor.network(predictor.encoder.encode_track(track)[0])
-                for track in rows.to_dict("records")
+                predictor.network(one_track(track, row))
+                for track, row in zip(frame.to_dict("records"), rows.tolist(), strict=True)
             ]
         )
         results[mode] = {

@@ -121,6 +121,16 @@ def render(r: dict) -> str:
             "(tolerance 1e-5).",
             "",
         ]
+    settings = {
+        run["split"]: run["keras_config"] for run in r.get("runs", []) if "keras_config" in run
+    }
+    for split, c in settings.items():
+        lines += [
+            f"Keras on the {split}-grouped split: {c['members']} branches of {c['hidden']}, "
+            f"dropout {c['dropout']}, label smoothing {c['label_smoothing']}, up to "
+            f"{c['max_epochs']} epochs (chosen on that split's validation rows).",
+            "",
+        ]
     if "runs" in r:
         lines += [
             "| split | popularity | model | top-1 | top-5 | macro-F1 | family top-1 | "

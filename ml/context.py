@@ -1,4 +1,4 @@
-"""A track's artist context: the mean audio features of its primary artist's other tracks."""
+"""A track's artist context: what its primary artist's other tracks sound like."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 from ml.data import primary_artists
 
 # What a genre sounds like goes with who plays it: on artist-grouped validation rows the context
-# was worth 7 points of the Keras model's top-1 (bench/results/ml_tuning.md). Audio only: the
+# was worth 11 points of the Keras model's top-1 (bench/results/ml_tuning.md). Audio only: the
 # artist's mean popularity would reach the model even where popularity is meant to be absent.
 CONTEXT_OF = (
     "acousticness",
@@ -22,19 +22,12 @@ CONTEXT_OF = (
     "valence",
     "duration_ms",
 )
-CONTEXT_FEATURES = (*(f"artist_{name}" for name in CONTEXT_OF), "artist_tracks")
-
-
-def _values(frame: pd.DataFrame) -> np.ndarray:
-    """The context features of each row as floats, NaN where absent."""
-    return np.column_stack(
-        [
-            pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            if name in frame
-            else np.full(len(frame), np.nan)
-            for name in CONTEXT_OF
-        ]
-    ).reshape(len(frame), len(CONTEXT_OF))
+# How many other tracks of its artist the pool holds (a model feature of its own).
+ARTIST_TRACKS = "artist_tracks"
+# The tree baselines read the context as raw means (trees need no encoding).
+ARTIST_MEANS = tuple(f"artist_{name}" for name in CONTEXT_OF)
+# Rows encoded at a time when summing a pool's encoded tracks per artist.
+CHUNK_ROWS = 8192
 
 
 def _artist_keys(frame: pd.DataFrame) -> pd.Series:
@@ -43,95 +36,103 @@ def _artist_keys(frame: pd.DataFrame) -> pd.Series:
     return primary_artists(frame["artists"])
 
 
-def _number(value) -> float:
-    try:
-        return np.nan if value is None else float(value)
-    except (TypeError, ValueError):
-        return np.nan
+def primary_artist_of(track: dict) -> str | None:
+    """A track's (dict's) headline artist as primary_artists spells it."""
+    artists = track.get("artists")
+    first = str(artists).split(";")[0].strip().casefold() if artists else ""
+    return first or None
 
 
 class ArtistPool:
-    """Per-artist sums and counts of the context features over a pool of tracks (a labelled
-    dataset when training, the catalogue when serving), read for any track by its artists."""
+    """The tracks of each primary artist in a pool: the labelled dataset when training, the
+    catalogue when serving. Holds row positions only (6 bytes a track); encoded rows are made
+    when asked for, so a web worker keeps no per-artist matrix."""
 
     def __init__(self, frame: pd.DataFrame):
-        keys = _artist_keys(frame)
-        known = keys.notna().to_numpy()
-        codes, artists = pd.factorize(keys[known])
+        # Positions are rows of the frame itself: a catalogue's frame is kept, not copied.
+        plain = frame.index.equals(pd.RangeIndex(len(frame)))
+        self.frame = frame if plain else frame.reset_index(drop=True)
+        codes, artists = pd.factorize(_artist_keys(self.frame))
+        self.codes = codes.astype(np.int32)  # -1: the track names no artist
         self.index = {artist: i for i, artist in enumerate(artists)}
-        values = _values(frame)[known]
-        present = ~np.isnan(values)
-        size = len(artists)
-        self.sums = np.column_stack(
-            [np.bincount(codes, np.where(p, v, 0.0), size) for p, v in zip(present.T, values.T)]
-        ).reshape(size, len(CONTEXT_OF))
-        self.counts = np.column_stack([np.bincount(codes, p, size) for p in present.T]).reshape(
-            size, len(CONTEXT_OF)
-        )
-        self.tracks = np.bincount(codes, minlength=len(artists)).astype(np.float64)
+        self.tracks = np.bincount(codes[codes >= 0], minlength=len(artists))
+        known = np.flatnonzero(codes >= 0)
+        self.order = known[np.argsort(codes[known], kind="stable")].astype(np.int32)
+        self.starts = np.concatenate([[0], np.cumsum(self.tracks)])
 
-    def context(self, frame: pd.DataFrame, in_pool: bool = True) -> pd.DataFrame:
-        """The context columns of each row; in_pool: the rows are the pool's own tracks, each of
-        which leaves itself out.
+    def __len__(self) -> int:
+        return len(self.frame)
 
-        All NaN where the track names no artist; the means are NaN, and artist_tracks 0, where
-        the pool holds no other track of its artist.
+    def others(self) -> np.ndarray:
+        """Per pool row, how many other tracks of its artist the pool holds (0: no artist)."""
+        return np.where(self.codes >= 0, self.tracks[self.codes] - 1, 0)
+
+    def raw_means(self) -> pd.DataFrame:
+        """Per pool row, the mean raw context features of its artist's other tracks (NaN where
+        none has a value), for the tree baselines."""
+        known = self.codes >= 0
+        size = len(self.index)
+        columns = {}
+        for name in CONTEXT_OF:
+            values = (
+                pd.to_numeric(self.frame[name], errors="coerce").to_numpy(
+                    dtype=np.float64, na_value=np.nan
+                )
+                if name in self.frame
+                else np.full(len(self.frame), np.nan)
+            )
+            present = known & ~np.isnan(values)
+            sums = np.bincount(self.codes[present], values[present], size)
+            counts = np.bincount(self.codes[present], minlength=size).astype(np.float64)
+            mine = np.where(known, self.codes, 0)
+            total = np.where(known, sums[mine], 0.0) - np.where(present, values, 0.0)
+            count = np.where(known, counts[mine], 0.0) - present
+            columns[f"artist_{name}"] = np.divide(
+                total, count, out=np.full(len(total), np.nan), where=count > 0
+            )
+        return pd.DataFrame(columns)
+
+    # -- the network's context: the mean of the other tracks' encoded rows ---------------------
+    def sums(self, encoder) -> np.ndarray:
+        """Per artist, the sum of its pool tracks' context columns (encoder.context_columns)."""
+        sums = np.zeros((len(self.index), len(encoder.context_columns())), np.float64)
+        for start in range(0, len(self.order), CHUNK_ROWS):
+            rows = self.order[start : start + CHUNK_ROWS]
+            own = encoder.context_part(self.frame.iloc[rows])
+            # The rows run artist by artist, so each artist's rows are one slice of the chunk.
+            codes = self.codes[rows]
+            firsts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+            sums[codes[firsts]] += np.add.reduceat(own.astype(np.float64), firsts, axis=0)
+        return sums
+
+    def context(self, encoder, rows=slice(None), sums=None) -> np.ndarray:
+        """The context block of pool rows (all, or `rows`), each track left out of its own.
+
+        `sums` (self.sums(encoder)) can be passed to spare recomputing it per batch.
         """
-        keys = _artist_keys(frame)
-        known = keys.notna().to_numpy()
-        rows = keys.map(self.index).fillna(-1).to_numpy(dtype=np.int64)
-        pooled = rows >= 0
-        sums = np.zeros((len(frame), len(CONTEXT_OF)))
-        counts = np.zeros((len(frame), len(CONTEXT_OF)))
-        tracks = np.zeros(len(frame))
-        sums[pooled] = self.sums[rows[pooled]]
-        counts[pooled] = self.counts[rows[pooled]]
-        tracks[pooled] = self.tracks[rows[pooled]]
-        if in_pool:
-            itself = pooled
-            own = _values(frame)
-            own_present = ~np.isnan(own) & itself[:, None]
-            sums -= np.where(own_present, own, 0.0)
-            counts -= own_present
-            tracks -= itself
-        means = np.full(sums.shape, np.nan)
-        np.divide(sums, counts, out=means, where=counts > 0)
-        columns = {f"artist_{name}": means[:, i] for i, name in enumerate(CONTEXT_OF)}
-        columns["artist_tracks"] = np.where(known, tracks, np.nan)
-        return pd.DataFrame(columns, index=frame.index)
+        sums = self.sums(encoder) if sums is None else sums
+        codes = self.codes[rows]
+        own = encoder.context_part(self.frame.iloc[rows]).astype(np.float64)
+        known = codes >= 0
+        others = np.where(known, self.tracks[np.where(known, codes, 0)] - 1, 0)
+        totals = np.where(known[:, None], sums[np.where(known, codes, 0)] - own, 0.0)
+        return encoder.context_block(totals, others)
 
-    def with_context(self, frame: pd.DataFrame, in_pool: bool = True) -> pd.DataFrame:
-        """frame with its context columns added (replacing any it had)."""
-        return pd.concat(
-            [
-                frame.drop(columns=list(CONTEXT_FEATURES), errors="ignore"),
-                self.context(frame, in_pool),
-            ],
-            axis=1,
-        )
+    def others_of(self, track: dict, leave_out: int | None = None) -> int:
+        """How many pool tracks a track's (dict's) artist has, less its own row leave_out."""
+        code = self.index.get(primary_artist_of(track))
+        if code is None:
+            return 0
+        return int(self.tracks[code]) - (leave_out is not None and self.codes[leave_out] == code)
 
-    def track_context(self, track: dict, in_pool: bool) -> dict:
-        """The context of one track (a dict with its artists), as context() gives it, without
-        pandas (a web request's track); in_pool: the track is one of the pool's."""
-        artists = track.get("artists")
-        first = str(artists).split(";")[0].strip().casefold() if artists else ""
-        if not first:
-            return dict.fromkeys(CONTEXT_FEATURES)
-        row = self.index.get(first)
-        if row is None:
-            sums, counts, tracks = np.zeros(len(CONTEXT_OF)), np.zeros(len(CONTEXT_OF)), 0.0
-        else:
-            sums, counts = self.sums[row].copy(), self.counts[row].copy()
-            tracks = float(self.tracks[row])
-            if in_pool:
-                own = np.array([_number(track.get(name)) for name in CONTEXT_OF])
-                present = ~np.isnan(own)
-                sums[present] -= own[present]
-                counts -= present
-                tracks -= 1.0
-        context = {
-            f"artist_{name}": (float(sums[i] / counts[i]) if counts[i] > 0 else None)
-            for i, name in enumerate(CONTEXT_OF)
-        }
-        context["artist_tracks"] = tracks
-        return context
+    def track_context(self, encoder, track: dict, leave_out: int | None = None):
+        """(context block of one track (a dict with its artists), how many other pool tracks its
+        artist has); leave_out: the track's own pool row."""
+        code = self.index.get(primary_artist_of(track))
+        if code is None:
+            return encoder.no_context(1), 0
+        rows = self.order[self.starts[code] : self.starts[code + 1]]
+        if leave_out is not None:
+            rows = rows[rows != leave_out]
+        totals = encoder.context_part(self.frame.iloc[rows]).astype(np.float64).sum(axis=0)
+        return encoder.context_block(totals[None, :], [len(rows)]), len(rows)

@@ -20,7 +20,7 @@ from ml.bundle import (
     read_meta,
     read_network,
 )
-from ml.context import CONTEXT_FEATURES
+from ml.context import ARTIST_TRACKS
 
 __all__ = ["GenrePredictor", "ModelUnavailable", "Rankings"]
 
@@ -122,9 +122,10 @@ class GenrePredictor:
         return cls(meta, encoder, network, label_encoder, models_dir)
 
     # -- predicting ---------------------------------------------------------------------------
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Fine-genre probabilities per row, columns in self.labels order."""
-        return self.network(self.encoder.transform(frame))
+    def predict_proba(self, frame: pd.DataFrame, context=None) -> np.ndarray:
+        """Fine-genre probabilities per row, columns in self.labels order; context: the rows'
+        artist context (ArtistPool.context), none known without it."""
+        return self.network(self.encoder.transform(frame, context))
 
     def _ranked(self, proba: np.ndarray, absent: list, top_k: int) -> dict:
         genres, genre_units = _top(proba, top_k)
@@ -148,25 +149,26 @@ class GenrePredictor:
                 for i, units in zip(families.tolist(), family_units.tolist())
             ],
             "absent": [f for f in absent if f in optional],
-            # The artist context is one thing to the reader, however many columns it takes.
-            "imputed": [f for f in absent if f not in optional and f not in CONTEXT_FEATURES],
-            "artist_context": not any(f in CONTEXT_FEATURES for f in absent)
-            if any(f in CONTEXT_FEATURES for f in self.encoder.features)
-            else None,
+            "imputed": [f for f in absent if f not in optional],
         }
 
     def absent_features(self, track: dict) -> list[str]:
         """The model features a track (dict) lacks, in the model's order."""
         return [f for f in self.encoder.features if not _present(_number(track.get(f)))]
 
-    def rank_all(self, frame: pd.DataFrame, depth: int = KEPT_RANKS) -> Rankings:
-        """Every row's top genres and families (depth places each), from batch passes.
+    def rank_all(self, pool, depth: int = KEPT_RANKS) -> Rankings:
+        """Every track's top genres and families (depth places each) in a pool of tracks
+        (ml.context.ArtistPool, each track's artist context read from the others), from batch
+        passes.
 
         About 16 µs a track (1.5 s for 92.5k), where the one-row pass of a web request costs about
         300 µs of its CPU: a distinct catalogue track's predict took 670 µs in process, 360 with
         its row read from these rankings.
         """
-        frame = frame.reset_index(drop=True)
+        frame = pool.frame
+        if ARTIST_TRACKS in self.encoder.features:
+            frame = frame.assign(**{ARTIST_TRACKS: pool.others()})
+        sums = pool.sums(self.encoder) if self.encoder.uses_context else None
         depth = min(depth, len(self.labels))
         genres = np.empty((len(frame), depth), np.min_scalar_type(len(self.labels)))
         families = np.empty((len(frame), min(depth, len(self.families))), np.uint8)
@@ -174,13 +176,17 @@ class GenrePredictor:
         family_units = np.empty(families.shape, np.uint16)
         for start in range(0, len(frame), RANK_BATCH_ROWS):
             rows = slice(start, start + RANK_BATCH_ROWS)
-            proba = self.predict_proba(frame.iloc[rows])
+            context = pool.context(self.encoder, rows, sums) if sums is not None else None
+            proba = self.predict_proba(frame.iloc[rows], context)
             genres[rows], genre_units[rows] = _top(proba, genres.shape[1])
             families[rows], family_units[rows] = _top(proba @ self.family_matrix, families.shape[1])
         return Rankings(self, genres, genre_units, families, family_units)
 
-    def predict(self, features, top_k: int = 5):
+    def predict(self, features, top_k: int = 5, context=None):
         """Ranked genres and families for one track (dict) or each DataFrame row (list of results).
+
+        context: the artist context of the track or rows (ArtistPool.track_context / context);
+        without it the network is told no other track of the artist is known.
 
         An absent popularity is shown to the network as absent (it was trained that way) and listed
         under "absent"; any other absent feature takes its training median or most frequent value
@@ -190,12 +196,12 @@ class GenrePredictor:
             # One track skips pandas entirely: the encoder reads the dict directly. BLAS runs on one
             # thread: waking a pool for a single row costs more than the multiplication (measured
             # behind a Flask route: p50 1.1 ms → 0.9 ms on 2 busy cores).
-            encoded, absent = self.encoder.encode_track(features)
+            encoded, absent = self.encoder.encode_track(features, context)
             with _single_thread_blas():
                 proba = self.network(encoded)[0]
             return self._ranked(proba, absent, top_k)
         frame = features.reset_index(drop=True)
-        proba = self.predict_proba(frame)
+        proba = self.predict_proba(frame, context)
         results = []
         for row, values in enumerate(proba):
             absent = [

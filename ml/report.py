@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import asdict
 
 import click
 
@@ -70,12 +71,26 @@ def evaluate_all(
     splits_made = {kind: make_split(tracks, kind, seed=SEED) for kind in splits}
     for kind, split in splits_made.items():
         echo(f"== {kind}-grouped split {split.sizes()}: keras")
+        split_config = config.for_split(kind)
         keras_result = train_model(
-            tracks, split, y, n_classes, usable["features"], config, echo, progress, sets
+            tracks,
+            split,
+            y,
+            n_classes,
+            usable["features"],
+            split_config,
+            echo,
+            progress,
+            sets,
+            usable["pool"],
         )
-        features = keras_result["encoder"].features
+        # The trees read the artist context as the mean raw features of the other tracks.
+        features = (*keras_result["encoder"].features, *usable["artist_means"])
         for mode in MODES:
             run = {"split": kind, "variant": mode, "sizes": split.sizes(), "models": {}}
+            run["keras_config"] = {
+                k: list(v) if isinstance(v, tuple) else v for k, v in asdict(split_config).items()
+            }
             keras_scores = fine_and_family_scores(
                 y[split.test], keras_result["test_proba"][mode], classes, taxonomy
             )

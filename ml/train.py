@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 
 import click
 import numpy as np
+import pandas as pd
 
 from ml import features as F
 from ml.bundle import (
@@ -23,7 +24,7 @@ from ml.bundle import (
     probe_inputs,
     read_network,
 )
-from ml.context import ArtistPool
+from ml.context import ARTIST_MEANS, ARTIST_TRACKS, ArtistPool
 from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
 from ml.model import adjust_for_prior, fit_genre_model, predict_proba, soft_targets
@@ -56,6 +57,20 @@ class TrainConfig:
     mask_share: float = 0.3
     seed: int = 0
 
+    def for_split(self, kind: str) -> TrainConfig:
+        """These settings as chosen for a split kind on its own validation rows."""
+        defaults = TrainConfig()
+        chosen = SPLIT_SETTINGS.get(kind, {})
+        # Only where the caller kept the default: a setting asked for is never overridden.
+        return replace(
+            self, **{k: v for k, v in chosen.items() if getattr(self, k) == getattr(defaults, k)}
+        )
+
+
+# With the artist context the track-grouped split (an artist's tracks on both sides) wants less
+# regularisation: wider layers, lighter dropout and smoothing (validation, ml_tuning.md).
+SPLIT_SETTINGS = {"track": {"hidden": (1024, 512), "dropout": 0.2, "label_smoothing": 0.05}}
+
 
 def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
     """De-duplicate labelled rows, keep what can be learned, fit the label encoder.
@@ -63,7 +78,8 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
     Genres with too few artists to split are left out, and so are candidate features with no
     value anywhere in the dataset. Raises DatasetUnusable (before any training) when what remains
     cannot make a fair split. Returns (tracks, dedupe report, label encoder, usable: dict with
-    `features`, `absent_features`, `dropped_labels`).
+    `features`, `absent_features`, `dropped_labels`, the tree baselines' extra `artist_means`
+    and the tracks' ArtistPool `pool`).
     """
     from sklearn.preprocessing import LabelEncoder
 
@@ -83,8 +99,12 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
                 f"{', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}"
             )
     check_splittable(tracks)
-    # Features only, never labels: an artist's tracks sit on one side of either split.
-    tracks = ArtistPool(tracks).with_context(tracks)
+    # The artist context reads other tracks' features, never their labels; and an artist's
+    # tracks are on one side of the artist-grouped split, so its validation and test rows see
+    # only each other.
+    pool = ArtistPool(tracks)
+    tracks = pd.concat([pool.frame, pool.raw_means()], axis=1)
+    tracks[ARTIST_TRACKS] = pool.others()
     features, absent = F.present_features(tracks, candidates)
     if not features:
         raise DatasetUnusable(
@@ -93,7 +113,13 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
     if absent and echo:
         echo(f"absent from this dataset, left out: {', '.join(absent)}")
     encoder = LabelEncoder().fit(tracks["label"].astype(str))
-    usable = {"features": features, "absent_features": absent, "dropped_labels": rare}
+    usable = {
+        "features": features,
+        "absent_features": absent,
+        "dropped_labels": rare,
+        "artist_means": F.present_features(tracks, ARTIST_MEANS)[0],
+        "pool": pool,
+    }
     return tracks, report, encoder, usable
 
 
@@ -142,15 +168,19 @@ def train_model(
     echo=None,
     progress: bool = False,
     sets=None,
+    pool=None,
 ) -> dict:
     """Fit the feature encoder and the network on one split; score once on the test rows.
 
     `sets` (label_sets) are every row's genres, for the soft targets of multi-genre tracks.
+    `pool` (prepare's ArtistPool of the tracks) gives each row its artist context.
     Returns the encoder, the model, its history and fit time, and test probabilities with every
     feature present and with the optional ones (popularity) absent.
     """
-    encoder = F.FeatureEncoder(features, n_bins=config.n_bins).fit(tracks.iloc[split.train])
-    x = encoder.transform(tracks)
+    context = pool is not None and bool((pool.codes >= 0).any())
+    encoder = F.FeatureEncoder(features, n_bins=config.n_bins, context=context)
+    encoder.fit(tracks.iloc[split.train])
+    x = encoder.transform(tracks, pool.context(encoder) if context else None)
     train_sets = [sets[i] for i in split.train] if sets is not None else None
     targets = soft_targets(y[split.train], train_sets, n_classes, config.soft_label_share)
     x_train, t_train = augment_with_masked(
@@ -168,6 +198,7 @@ def train_model(
         )
     x_test = x[split.test]
     return {
+        "x_val": x[split.val],
         "encoder": encoder,
         "model": model,
         "history": history,
@@ -250,8 +281,18 @@ def train_bundle(
         f"{config.mask_share:.0%} extra rows"
     )
     sets = label_sets(tracks, label_encoder)
+    config = config.for_split(split_kind)
     result = train_model(
-        tracks, split, y, len(classes), usable["features"], config, echo, progress, sets
+        tracks,
+        split,
+        y,
+        len(classes),
+        usable["features"],
+        config,
+        echo,
+        progress,
+        sets,
+        usable["pool"],
     )
     metrics = {}
     for mode in MODES:
@@ -273,9 +314,7 @@ def train_bundle(
     result["model"].save(paths[MODEL_FILE])
     joblib.dump(encoder, paths[SCALER_FILE])
     joblib.dump(label_encoder, paths[LABEL_ENCODER_FILE])
-    parity = numpy_parity(
-        result["model"], paths[MODEL_FILE], encoder.transform(tracks.iloc[split.val])
-    )
+    parity = numpy_parity(result["model"], paths[MODEL_FILE], result["x_val"])
     echo(
         f"numpy forward pass vs Keras on {parity['n_rows']:,} validation rows: "
         f"largest difference {parity['max_abs_diff']:.1e}"
@@ -299,6 +338,9 @@ def train_bundle(
         "dropped_features": [*usable["absent_features"], *encoder.dropped_],
         "dropped_labels": usable["dropped_labels"],
         "encoded_width": encoder.n_outputs,
+        # The network's last inputs are the artist context (ml.context), read from the pool of
+        # tracks it serves: the catalogue.
+        "artist_context": encoder.uses_context,
         "labels": classes,
         "taxonomy_version": taxonomy.version,
         "families": {g: taxonomy.family(g) for g in classes},

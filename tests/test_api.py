@@ -9,6 +9,7 @@ import time
 import pytest
 
 from etl.shapes import DEMO_DATASET
+from ml.context import ARTIST_TRACKS
 from tests.support import (
     DATASET_TRACKS,
     DEMO_STORE_TRACKS,
@@ -175,6 +176,14 @@ def test_kept_neighbours_of_catalogue_tracks_are_the_trees_answers(app):
     assert catalogue.nearest(catalogue.record(unindexed), row=unindexed) == []
 
 
+def one_row_pass(predictor, catalogue, row, features, top_k=5):
+    """The predictor's one-row answer for a catalogue track, with its artist context."""
+    context, _ = catalogue.artist_pool.track_context(
+        predictor.encoder, catalogue.record(row), leave_out=row
+    )
+    return predictor.predict(features, top_k=top_k, context=context)
+
+
 def test_catalogue_rankings_answer_as_the_one_row_pass(app, client):
     """A catalogue track's predict read from the batch rankings is the one-row pass's answer."""
     import numpy as np
@@ -195,9 +204,9 @@ def test_catalogue_rankings_answer_as_the_one_row_pass(app, client):
     for row in np.random.default_rng(1).choice(len(catalogue), 600, replace=False).tolist():
         record = catalogue.record(row)
         track = {f: record[f] for f in MODEL_INPUTS if record.get(f) is not None}
-        context = catalogue.artist_pool.track_context(record, in_pool=True)
-        track.update((k, v) for k, v in context.items() if v is not None)
-        kept, computed = rankings.answer(row, track, top_k=5), predictor.predict(track, top_k=5)
+        track[ARTIST_TRACKS] = catalogue.artist_pool.others_of(record, leave_out=row)
+        kept = rankings.answer(row, track, top_k=5)
+        computed = one_row_pass(predictor, catalogue, row, track, top_k=5)
         assert kept["genres"][0]["genre"] == computed["genres"][0]["genre"]
         assert (kept["absent"], kept["imputed"]) == (computed["absent"], computed["imputed"])
         pairs = list(
@@ -210,7 +219,7 @@ def test_catalogue_rankings_answer_as_the_one_row_pass(app, client):
     # Deeper than the kept places: the one-row pass answers (and the route agrees with it).
     assert rankings.answer(row, track, top_k=6) is None
     body = client.get(f"/api/predict?track_id={record['id']}&top_k=8").get_json()
-    assert body["prediction"] == predictor.predict(body["features"], top_k=8)
+    assert body["prediction"] == one_row_pass(predictor, catalogue, row, body["features"], top_k=8)
     # The catalogue knows whether a track is explicit, so the model is told rather than guessing.
     assert "explicit" in body["features"] and "explicit" not in body["prediction"]["imputed"]
 
@@ -265,7 +274,8 @@ def test_a_catalogue_rebuilt_for_new_tracks_is_ranked_after_it_serves(
     assert rankings.made_by(predictor) and len(rankings) == len(old) + 1
     body = client.get(f"/api/predict?track_id={new_id}").get_json()
     assert body["features"]["energy"] == 0.05
-    computed = predictor.predict(body["features"])
+    catalogue = cache._catalogue
+    computed = one_row_pass(predictor, catalogue, catalogue.row_of[new_id], body["features"])
     served, direct = body["prediction"]["genres"][0], computed["genres"][0]
     assert served["genre"] == direct["genre"]
     assert abs(served["probability"] - direct["probability"]) < 2e-4
@@ -375,9 +385,20 @@ def test_predict_is_accent_insensitive_and_lists_candidates(client):
 
 def test_predict_same_result_as_the_predictor(app, client, trained_models_dir):
     from ml.predictor import GenrePredictor
+    from store import get_store
 
     body = client.get(f"/api/predict?track_id={GEN_HOSHINO_COMEDY}&top_k=5").get_json()
-    direct = GenrePredictor.load(trained_models_dir).predict(body["features"], top_k=5)
+    with app.app_context():
+        catalogue = app.extensions["catalogue"].get(get_store(), app.config["MODELS_DIR"])
+    row = catalogue.row_of[GEN_HOSHINO_COMEDY]
+    # The artist context is the mean of Gen Hoshino's other catalogue tracks' encoded rows.
+    assert (
+        body["features"][ARTIST_TRACKS]
+        == catalogue.artist_pool.others_of(body["match"], leave_out=row)
+        > 0
+    )
+    predictor = GenrePredictor.load(trained_models_dir)
+    direct = one_row_pass(predictor, catalogue, row, body["features"], top_k=5)
     assert [g["genre"] for g in body["prediction"]["genres"]] == [
         g["genre"] for g in direct["genres"]
     ]

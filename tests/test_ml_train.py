@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ml.bundle import META_FILE, MODEL_FILE, PARITY_TOLERANCE
+from ml.context import ARTIST_TRACKS
 from ml.data import default_dataset_csv, load_labelled_tracks
 from ml.evaluate import majority_baseline, top_k_accuracy
 from ml.predictor import GenrePredictor, ModelUnavailable
@@ -98,14 +99,17 @@ def test_numpy_predictions_equal_keras_on_the_whole_test_split(bundle, slice_fra
     models_dir, meta = bundle
     assert meta["numpy_parity"]["max_abs_diff"] <= PARITY_TOLERANCE
     assert meta["numpy_parity"]["n_rows"] == meta["rows"]["val"]
-    tracks, *_ = prepare(slice_frame)
-    test_rows = tracks.iloc[make_split(tracks, "artist", seed=SEED).test]
+    tracks, _, _, usable = prepare(slice_frame)
+    test = make_split(tracks, "artist", seed=SEED).test
+    test_rows = tracks.iloc[test]
     assert len(test_rows) == meta["rows"]["test"]
     predictor = GenrePredictor.load(models_dir)
+    assert predictor.encoder.uses_context and meta["artist_context"]
+    context = usable["pool"].context(predictor.encoder)[test]
     model = keras.models.load_model(os.path.join(models_dir, MODEL_FILE), compile=False)
     for rows in (test_rows, test_rows.assign(popularity=np.nan)):
-        ours = predictor.predict_proba(rows)
-        theirs = predict_proba(model, predictor.encoder.transform(rows))
+        ours = predictor.predict_proba(rows, context)
+        theirs = predict_proba(model, predictor.encoder.transform(rows, context))
         assert np.max(np.abs(ours - theirs)) <= PARITY_TOLERANCE
         assert np.array_equal(ours.argmax(axis=1), theirs.argmax(axis=1))
 
@@ -159,10 +163,9 @@ def test_predict_ranks_genres_and_families_and_copes_without_popularity(bundle, 
             "popularity",
         ]
     ].to_dict()
+    track[ARTIST_TRACKS] = 0  # alone: no other track of its artist is known
     result = predictor.predict(track, top_k=3)
     assert len(result["genres"]) == 3 and result["absent"] == [] and result["imputed"] == []
-    # Alone, the track has no artist context: said once, not as ten imputed columns.
-    assert result["artist_context"] is False
     probabilities = [g["probability"] for g in result["genres"]]
     assert probabilities == sorted(probabilities, reverse=True)
     assert result["families"][0]["probability"] >= probabilities[0]

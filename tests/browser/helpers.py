@@ -5,6 +5,7 @@ Canvas marks need test hooks.
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.error
 import urllib.request
@@ -19,6 +20,12 @@ CHARLES = "1221063701"  # one of the six people of the Plotify playlist (36 trac
 
 # wait_for_function gets arrow functions only: Playwright evals bare expressions, which the CSP
 # forbids.
+
+
+def api_json(base_url: str, path: str) -> dict:
+    """The JSON body of a successful GET on the live server."""
+    with urllib.request.urlopen(base_url + path, timeout=60) as response:
+        return json.loads(response.read())
 
 
 def api_status(base_url: str, path: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import CHARLES, api_status, contract_track
+from tests.browser.helpers import CHARLES, api_json, api_status, contract_track
 
 pytestmark = pytest.mark.browser
 
@@ -61,6 +61,12 @@ def test_predictor_returns_a_genre_for_a_catalogue_track(page, live_server, scre
     assert "Comedy" in result.locator(".matched-track").inner_text()
     assert result.locator(".bar-chart .bar").count() >= 3
     assert result.locator(".similar-table tbody tr").count() > 0
+    # Gen Hoshino has other tracks in the catalogue, which the model heard too.
+    others = api_json(live_server, "/api/predict?track=Comedy&artist=Gen%20Hoshino")["features"]
+    assert others["artist_tracks"] > 0
+    assert (
+        f"{others['artist_tracks']} other tracks" in result.locator(".artist-context").inner_text()
+    )
     screenshot(page, "predictor")
     assert page.console.unexpected() == []
 
