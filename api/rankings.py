@@ -18,7 +18,7 @@ def rank_catalogue(catalogue, predictor) -> None:
     catalogue rebuilt in the background); waits for a ranking under way.
 
     A distinct catalogue track's predict then reads its row: the one-row pass and the ranking
-    around it were a third of the request's CPU (1.5 s of batch passes for 92.5k tracks, 2.8 MB).
+    around it were a third of the request's CPU (seconds of batch passes for 92.5k tracks, 2.8 MB).
     """
     with _ranking:
         rankings = getattr(catalogue, "rankings", None)

@@ -19,7 +19,7 @@ from api.params import check_track_id, int_param, text_param, track_id_param
 from api.payloads import defer_ids, encoded, tracks_document
 from api.rankings import catalogue_prediction
 from api.search import index_for, resolve
-from ml.context import ARTIST_TRACKS
+from ml.features import ARTIST_TRACKS
 from store.base import StoreUnavailable
 from store.records import AUDIO_FEATURES
 

@@ -6,24 +6,12 @@ import numpy as np
 import pandas as pd
 
 from ml.data import primary_artists
+from ml.features import CONTINUOUS, OPTIONAL_FEATURES, without
 
 # What a genre sounds like goes with who plays it: on artist-grouped validation rows the context
 # was worth 11 points of the Keras model's top-1 (bench/results/ml_tuning.md). Audio only: the
 # artist's mean popularity would reach the model even where popularity is meant to be absent.
-CONTEXT_OF = (
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "loudness",
-    "speechiness",
-    "tempo",
-    "valence",
-    "duration_ms",
-)
-# How many other tracks of its artist the pool holds (a model feature of its own).
-ARTIST_TRACKS = "artist_tracks"
+CONTEXT_OF = without(CONTINUOUS, OPTIONAL_FEATURES)
 # The tree baselines read the context as raw means (trees need no encoding).
 ARTIST_MEANS = tuple(f"artist_{name}" for name in CONTEXT_OF)
 # Rows encoded at a time when summing a pool's encoded tracks per artist.
@@ -45,8 +33,8 @@ def primary_artist_of(track: dict) -> str | None:
 
 class ArtistPool:
     """The tracks of each primary artist in a pool: the labelled dataset when training, the
-    catalogue when serving. Holds row positions only (6 bytes a track); encoded rows are made
-    when asked for, so a web worker keeps no per-artist matrix."""
+    catalogue when serving. Holds row positions (8 bytes a track) and the artists' names;
+    encoded rows are made when asked for, so a web worker keeps no per-artist matrix."""
 
     def __init__(self, frame: pd.DataFrame):
         # Positions are rows of the frame itself: a catalogue's frame is kept, not copied.
@@ -65,7 +53,10 @@ class ArtistPool:
 
     def others(self) -> np.ndarray:
         """Per pool row, how many other tracks of its artist the pool holds (0: no artist)."""
-        return np.where(self.codes >= 0, self.tracks[self.codes] - 1, 0)
+        others = np.zeros(len(self.codes), np.int64)
+        known = self.codes >= 0
+        others[known] = self.tracks[self.codes[known]] - 1
+        return others
 
     def raw_means(self) -> pd.DataFrame:
         """Per pool row, the mean raw context features of its artist's other tracks (NaN where
@@ -84,9 +75,11 @@ class ArtistPool:
             present = known & ~np.isnan(values)
             sums = np.bincount(self.codes[present], values[present], size)
             counts = np.bincount(self.codes[present], minlength=size).astype(np.float64)
-            mine = np.where(known, self.codes, 0)
-            total = np.where(known, sums[mine], 0.0) - np.where(present, values, 0.0)
-            count = np.where(known, counts[mine], 0.0) - present
+            total, count = np.zeros(len(values)), np.zeros(len(values))
+            total[known] = sums[self.codes[known]]
+            count[known] = counts[self.codes[known]]
+            total -= np.where(present, values, 0.0)
+            count -= present
             columns[f"artist_{name}"] = np.divide(
                 total, count, out=np.full(len(total), np.nan), where=count > 0
             )
@@ -105,17 +98,24 @@ class ArtistPool:
             sums[codes[firsts]] += np.add.reduceat(own.astype(np.float64), firsts, axis=0)
         return sums
 
-    def context(self, encoder, rows=slice(None), sums=None) -> np.ndarray:
+    def context(self, encoder, rows=slice(None), sums=None, encoded=None) -> np.ndarray:
         """The context block of pool rows (all, or `rows`), each track left out of its own.
 
-        `sums` (self.sums(encoder)) can be passed to spare recomputing it per batch.
+        `sums` (self.sums(encoder)) and the rows' `encoded` inputs (encoder.transform without
+        context) can be passed to spare recomputing them per batch.
         """
         sums = self.sums(encoder) if sums is None else sums
         codes = self.codes[rows]
-        own = encoder.context_part(self.frame.iloc[rows]).astype(np.float64)
         known = codes >= 0
-        others = np.where(known, self.tracks[np.where(known, codes, 0)] - 1, 0)
-        totals = np.where(known[:, None], sums[np.where(known, codes, 0)] - own, 0.0)
+        if encoded is None:
+            own = encoder.context_part(self.frame.iloc[rows][known])
+        else:
+            own = encoded[known][:, encoder.context_index()]
+        own = own.astype(np.float64)
+        others = np.zeros(len(codes), np.int64)
+        totals = np.zeros((len(codes), sums.shape[1]))
+        others[known] = self.tracks[codes[known]] - 1
+        totals[known] = sums[codes[known]] - own
         return encoder.context_block(totals, others)
 
     def others_of(self, track: dict, leave_out: int | None = None) -> int:

@@ -7,8 +7,6 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from ml.context import ARTIST_TRACKS
-
 # Continuous columns: skewed (instrumentalness, speechiness, duration) or bounded, so they are
 # encoded by their position among training quantiles rather than by raw value.
 CONTINUOUS = (
@@ -50,6 +48,8 @@ SEED_CLUSTER_FEATURES = (
 # feature helping except liveness, mode and explicit (each within ±0.001), but the real model
 # without those three lost 0.7 points of validation top-1 (0.3445 → 0.3370), so all candidates
 # stay.
+# How many other tracks of its artist the pool holds (ml.context.ArtistPool).
+ARTIST_TRACKS = "artist_tracks"
 # Then how many other tracks its artist has; with it the network reads the artist context
 # (ml.context), which is not a column of the track but the mean of those tracks' encoded rows.
 MODEL_FEATURES = (*ALL_FEATURES, ARTIST_TRACKS)
@@ -211,6 +211,11 @@ class FeatureEncoder:
             for name in self.features
             if name not in self.maskable and np.isnan(_column(frame, name)).any()
         }
+
+    def context_index(self) -> np.ndarray:
+        """Where context_part's columns sit among the track's own encoded columns."""
+        blocks = [self.columns_of(name) for name in self.context_features]
+        return np.concatenate([np.arange(b.start, b.stop) for b in blocks] or [np.zeros(0, int)])
 
     def context_part(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoded columns of context_features: what an artist's tracks are averaged over."""

@@ -24,7 +24,7 @@ from ml.bundle import (
     probe_inputs,
     read_network,
 )
-from ml.context import ARTIST_MEANS, ARTIST_TRACKS, ArtistPool
+from ml.context import ARTIST_MEANS, ArtistPool
 from ml.data import DEFAULT_DATASET, DatasetUnusable, dedupe_tracks, frame_fingerprint
 from ml.evaluate import fine_and_family_scores
 from ml.model import adjust_for_prior, fit_genre_model, predict_proba, soft_targets
@@ -104,7 +104,7 @@ def prepare(frame, echo=None, candidates=F.MODEL_FEATURES):
     # only each other.
     pool = ArtistPool(tracks)
     tracks = pd.concat([pool.frame, pool.raw_means()], axis=1)
-    tracks[ARTIST_TRACKS] = pool.others()
+    tracks[F.ARTIST_TRACKS] = pool.others()
     features, absent = F.present_features(tracks, candidates)
     if not features:
         raise DatasetUnusable(

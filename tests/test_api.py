@@ -9,7 +9,7 @@ import time
 import pytest
 
 from etl.shapes import DEMO_DATASET
-from ml.context import ARTIST_TRACKS
+from ml.features import ARTIST_TRACKS
 from tests.support import (
     DATASET_TRACKS,
     DEMO_STORE_TRACKS,

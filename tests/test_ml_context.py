@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.context import ARTIST_TRACKS, CONTEXT_OF, ArtistPool
+from ml.context import CONTEXT_OF, ArtistPool
 from ml.data import dedupe_tracks, load_labelled_tracks
-from ml.features import MODEL_FEATURES, FeatureEncoder
+from ml.features import ARTIST_TRACKS, MODEL_FEATURES, FeatureEncoder
 from tests.support import DATASET_CSV
 
 
@@ -61,6 +61,8 @@ def test_the_networks_context_is_the_mean_of_the_other_tracks_encoded_rows(track
         one, count = pool.track_context(encoder, tracks.iloc[row].to_dict(), leave_out=row)
         assert count == len(other) == pool.others_of(tracks.iloc[row].to_dict(), leave_out=row)
         assert np.allclose(one[0], block[row], atol=1e-6)
+    # The same from the rows' own encoded columns, as the catalogue's batch ranking takes it.
+    assert np.array_equal(block, pool.context(encoder, encoded=encoder.transform(tracks)))
     # In the full input the context follows the track's own columns.
     x = encoder.transform(tracks.iloc[:5], block[:5])
     assert x.shape == (5, encoder.n_outputs) and np.array_equal(x[:, -width - 1 :], block[:5])
@@ -78,3 +80,9 @@ def test_a_track_from_outside_the_pool_sees_all_its_artists_tracks(tracks, pool,
         one, count = pool.track_context(encoder, nobody)
         assert count == 0 and np.array_equal(one, encoder.no_context(1))
         assert one[0, -1] == 1.0 and not one[0, :-1].any()
+
+
+def test_a_pool_without_artists_gives_every_track_no_context(tracks, encoder):
+    anonymous = ArtistPool(tracks.drop(columns=["artists"]).iloc[:500])
+    assert not anonymous.others().any() and not anonymous.raw_means().notna().any().any()
+    assert np.array_equal(anonymous.context(encoder), encoder.no_context(500))

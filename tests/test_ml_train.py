@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ml.bundle import META_FILE, MODEL_FILE, PARITY_TOLERANCE
-from ml.context import ARTIST_TRACKS
 from ml.data import default_dataset_csv, load_labelled_tracks
 from ml.evaluate import majority_baseline, top_k_accuracy
+from ml.features import ARTIST_TRACKS
 from ml.predictor import GenrePredictor, ModelUnavailable
 from ml.train import TrainConfig, predict_proba, train_bundle, without_optional
 
