@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ml.data import primary_artists
-from ml.features import CONTINUOUS, OPTIONAL_FEATURES, without
+from ml.features import CONTINUOUS, OPTIONAL_FEATURES, raw_matrix, without
 
 # What a genre sounds like goes with who plays it: on artist-grouped validation rows the context
 # was worth 11 points of the Keras model's top-1 (bench/results/ml_tuning.md). Audio only: the
@@ -64,14 +64,7 @@ class ArtistPool:
         known = self.codes >= 0
         size = len(self.index)
         columns = {}
-        for name in CONTEXT_OF:
-            values = (
-                pd.to_numeric(self.frame[name], errors="coerce").to_numpy(
-                    dtype=np.float64, na_value=np.nan
-                )
-                if name in self.frame
-                else np.full(len(self.frame), np.nan)
-            )
+        for name, values in zip(CONTEXT_OF, raw_matrix(self.frame, CONTEXT_OF).T, strict=True):
             present = known & ~np.isnan(values)
             sums = np.bincount(self.codes[present], values[present], size)
             counts = np.bincount(self.codes[present], minlength=size).astype(np.float64)
