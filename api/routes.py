@@ -368,9 +368,9 @@ def search():
         results += [r for r in remote_hits if r["id"] not in known]
     if not results:
         raise not_found(f"nothing in the catalogue matches {text!r}")
-    return jsonify(
-        query=text, results=results, artists=index.artists_matching(hits, fold(text)), remote=remote
-    )
+    artists = index.artists_matching(hits, fold(text))
+    body = orjson.dumps(dict(query=text, results=results, artists=artists, remote=remote))
+    return current_app.response_class(body, mimetype="application/json")  # orjson: per keystroke
 
 
 @bp.get("/search/examples")

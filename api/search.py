@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
-from array import array
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from api.folding import Folded, core_title, fold, grams
+from api.folding import Folded, core_title, fold
+from api.word_index import WordIndex
 
 # How a result matched, best first; the tier decides the order before the score does.
 KINDS = ("exact", "prefix", "words", "fuzzy")
@@ -17,15 +18,11 @@ KINDS = ("exact", "prefix", "words", "fuzzy")
 FUZZY_MIN = 62.0
 # predict takes a fuzzy best match at or above this score; below it answers "did you mean".
 STRONG = 85.0
-# Candidates the trigram stage hands to rapidfuzz: enough that the intended track survives a
-# typo in a common word, few enough that scoring them stays well under a millisecond.
-CANDIDATES = 60
-# Postings the trigram stage adds up: the query's rarest grams first, until this many. Common
-# grams (' lo', 'the') add tens of thousands of rows each and barely change the ranking: on 1,500
-# misspelled queries, counting every gram took 2.1 ms a query for 96.0% top-1, this 1.1 for 96.5%.
-POSTINGS_BUDGET = 8000
-# ... but never fewer grams than this, so one typo (which spoils up to three) cannot empty it.
-MIN_GRAMS = 8
+# Candidates the word look-up hands to rapidfuzz: enough that the intended track survives a
+# typo in a common word (40 keep 96% top-1 on 1,000 misspelled one-box queries, as 60 did).
+CANDIDATES = 40
+# Titles beginning with the text typed whose tracks are checked as prefix matches.
+PREFIX_TITLES = 20
 # An artist-only query lists the artist's most popular tracks, not all of them.
 PER_ARTIST = 60
 # A known artist with a word of the title: this many of the artist's most popular tracks are
@@ -43,7 +40,7 @@ class Hit:
 
 
 class SearchIndex:
-    """The searchable text of every stored track, with a trigram index for candidate look-up."""
+    """The searchable text of every stored track, with a word index for candidate look-up."""
 
     def __init__(self, ids, names, artists, genres, popularity):
         # The catalogue's own column lists when given them (no second copy in every worker).
@@ -64,7 +61,10 @@ class SearchIndex:
             or keys_of.setdefault(a, tuple(filter(None, map(folded.fold, a.split(";")))))
             for a in self.artists
         ]
-        del folded, keys_of
+        # Every artist of the track as one text, shared like the keys.
+        text_of = {keys: " ".join(keys) for keys in keys_of.values()}
+        self.artist_text = [text_of[keys] for keys in self.artist_keys]
+        del folded, keys_of, text_of
         by_title: dict[str, list[int]] = {}
         by_artist: dict[str, list[int]] = {}
         # Most popular first, so that every list below is already in tie-break order.
@@ -78,41 +78,20 @@ class SearchIndex:
         # Kept as tuples: a list grown by appends holds room for more (5 MB over the two).
         self.by_title = {key: tuple(rows) for key, rows in by_title.items()}
         del by_title
+        self.title_keys = sorted(self.by_title)  # for titles beginning with the text typed
         self.by_artist = {key: tuple(rows) for key, rows in by_artist.items()}
         del by_artist
-        # The trigram index as one sorted array of rows per gram (compressed sparse rows): far
-        # smaller than a dict of Python lists, which matters at a million tracks.
-        gram_ids: dict[str, int] = {}
-        of_word: dict[str, frozenset[int]] = {}  # words repeat far more than tracks do
-        gram_of, row_of = array("i"), array("i")
-        lengths = np.zeros(n)
-        for row in range(n):
-            words = set(self.core[row].split()) | set(self.full[row].split())
-            for key in self.artist_keys[row]:
-                words.update(key.split())
-            mine: set[int] = set()
-            for word in words:
-                known = of_word.get(word)
-                if known is None:
-                    known = of_word[word] = frozenset(
-                        gram_ids.setdefault(g, len(gram_ids)) for g in grams(word)
-                    )
-                mine |= known
-            gram_of.extend(mine)
-            row_of.extend([row] * len(mine))
-            lengths[row] = len(mine)
-        self.gram_ids = gram_ids
-        gram_column = np.frombuffer(gram_of, np.int32) if gram_of else np.zeros(0, np.int32)
-        rows = np.frombuffer(row_of, dtype=np.int32) if row_of else np.zeros(0, np.int32)
-        by_gram = np.argsort(gram_column, kind="stable")
-        self.postings = rows[by_gram]
-        counts = np.bincount(gram_column, minlength=len(gram_ids))
-        self.offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        # Rare grams say more than common ones; long texts share more grams by chance.
-        self.weight = np.log((n + 1) / (counts + 1)) + 0.05
-        self.norm = 1.0 / np.sqrt(np.maximum(lengths, 1.0))
-        # A millionth of a point per popularity unit: breaks ties between equal overlaps only.
-        self.bias = self.popularity * 1e-6
+        # Fuzzy candidates come from each track's words (api/word_index.py).
+        rows_words = (
+            (
+                row,
+                set(self.core[row].split()).union(
+                    self.full[row].split(), *(key.split() for key in self.artist_keys[row])
+                ),
+            )
+            for row in order.tolist()
+        )
+        self.words = WordIndex(rows_words, n)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,29 +110,6 @@ class SearchIndex:
         }
 
     # -- candidates ----------------------------------------------------------------------------
-
-    def _trigram_candidates(self, text: str) -> list[int]:
-        known = [self.gram_ids[g] for g in grams(text, open_end=True) if g in self.gram_ids]
-        if not known or not len(self):
-            return []
-        known_ids = np.asarray(known)
-        starts, ends = self.offsets[known_ids], self.offsets[known_ids + 1]
-        lengths = ends - starts
-        order = np.argsort(lengths, kind="stable")
-        kept = np.cumsum(lengths[order]) <= POSTINGS_BUDGET
-        kept[:MIN_GRAMS] = True
-        chosen = order[kept]
-        known_ids, starts, ends = known_ids[chosen], starts[chosen], ends[chosen]
-        rows = np.concatenate([self.postings[s:e] for s, e in zip(starts, ends)])
-        weights = np.repeat(self.weight[known_ids], ends - starts)
-        # Summed over the rows found only: a catalogue-long count would cost more than the
-        # few thousand postings it adds up.
-        hit, slot = np.unique(rows, return_inverse=True)
-        overlap = np.bincount(slot, weights=weights, minlength=len(hit))
-        scores = overlap * self.norm[hit] + self.bias[hit]
-        if len(hit) > CANDIDATES:
-            hit = hit[np.argpartition(-scores, CANDIDATES - 1)[:CANDIDATES]]
-        return hit.tolist()
 
     def _exact_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
         """Rows found by whole-key look-ups, which the trigram stage could miss among
@@ -178,9 +134,22 @@ class SearchIndex:
                     found += [r for r in self.by_title.get(what, ()) if who in self.artist_keys[r]]
         return found
 
+    def _prefix_candidates(self, text: str) -> list[int]:
+        """The most popular tracks of the first PREFIX_TITLES titles beginning with text, which
+        the word look-up ranks no higher than any other track holding its words ('1 0')."""
+        if len(text) < 2:
+            return []
+        found: list[int] = []
+        start = bisect.bisect_left(self.title_keys, text)
+        for key in self.title_keys[start : start + PREFIX_TITLES]:
+            if not key.startswith(text):
+                break
+            found += self.by_title[key][:3]
+        return found
+
     def _artist_word_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
         """A known artist's tracks whose title holds the other words typed ('burna boy' and
-        'hand'): common grams would hide them from the trigram stage."""
+        'hand'): common words would hide them from the word look-up."""
         if artist or title:
             pairs = [(artist, title)] if artist and title else []
         else:
@@ -189,13 +158,22 @@ class SearchIndex:
                 left, right = " ".join(words[:i]), " ".join(words[i:])
                 pairs += [(left, right), (right, left)]
         found: list[int] = []
+        full = self.full
         for who, what in pairs:
+            rows = self.by_artist.get(who)
+            if not rows:
+                continue
             typed = what.split()
             head, last = set(typed[:-1]), typed[-1]
+            # A row's core words are among its full title's (but for a bracket glued to a word).
+            # Substring tests first: false for nearly every row, they cost a tenth of splitting
+            # the title into words.
             found += [
                 r
-                for r in self.by_artist.get(who, ())[:ARTIST_SCAN]
-                if _words_in(head, last, f"{self.full[r]} {self.core[r]}")
+                for r in rows[:ARTIST_SCAN]
+                if last in full[r]
+                and all(w in full[r] for w in head)
+                and _words_in(head, last, full[r])
             ]
         return found
 
@@ -217,7 +195,13 @@ class SearchIndex:
         words = query.split()
         exact = self._exact_candidates(words, artist_key, title_key)
         by_artist = self._artist_word_candidates(words, artist_key, title_key)
-        rows = list(dict.fromkeys(exact + by_artist + self._trigram_candidates(query)))
+        fuzzy, respelled = self.words.candidates(query, CANDIDATES, self.popularity)
+        if respelled != query:
+            # The whole-key look-ups again with the typos mended ('queeen' → 'queen'), which
+            # finds an artist's or a title's tracks among thousands sharing one of its words.
+            fuzzy = self._exact_candidates(respelled.split(), "", "") + fuzzy
+        prefixed = self._prefix_candidates(query if q is not None else title_key)
+        rows = list(dict.fromkeys(exact + by_artist + prefixed + fuzzy))
         if not rows:
             return []
         if q is not None:
@@ -241,18 +225,14 @@ class SearchIndex:
     def _score_one_box(self, rows, query: str, query_core: str, exact: set[int]) -> list[Hit]:
         full = [self.full[r] for r in rows]
         core = [self.core[r] for r in rows]
-        artists = [self.artist_keys[r] for r in rows]
-        everyone = [" ".join(a) for a in artists]
-        primary = [a[0] if a else "" for a in artists]
+        everyone = [self.artist_text[r] for r in rows]
+        primary = [keys[0] if keys else "" for keys in map(self.artist_keys.__getitem__, rows)]
         both = [f"{p} {c}" for p, c in zip(primary, core)]
         all_core = [f"{e} {c}" for e, c in zip(everyone, core)]
 
         def scores(text, choices, scorer):
             return process.cdist([text], choices, scorer=scorer, workers=1)[0]
 
-        # 100 when one word set holds the other (either way): a cheap filter before the
-        # "words" kind's own check that every query word is among the track's.
-        subset = scores(query, [f"{a} {f}" for a, f in zip(all_core, full)], fuzz.token_set_ratio)
         similarity = np.max(
             [
                 scores(query_core, core, fuzz.ratio),
@@ -260,27 +240,33 @@ class SearchIndex:
                 scores(query, primary, fuzz.ratio),
                 scores(query, both, fuzz.token_sort_ratio),
                 scores(query, all_core, fuzz.token_sort_ratio),
-                # Some of the words, typed well (a partial artist, a title fragment).
-                subset * 0.8,
             ],
             axis=0,
         )
+        # Some of the words, typed well (a partial artist, a title fragment): at most 80, so
+        # only worth computing where the whole-text scores are lower.
+        weaker = np.flatnonzero(similarity < 80.0)
+        if len(weaker):
+            texts = [f"{all_core[i]} {full[i]}" for i in weaker.tolist()]
+            similarity[weaker] = np.maximum(
+                similarity[weaker], 0.8 * scores(query, texts, fuzz.token_set_ratio)
+            )
         words = query.split()
         head, last = set(words[:-1]), words[-1]
         hits = []
         for i, row in enumerate(rows):
             score = float(similarity[i])
+            text = f"{everyone[i]} {full[i]}"
             # The look-ups found it by a whole key (title, artist, artist + title either way).
             if row in exact or query == full[i] or query == core[i]:
                 hits.append(Hit(row, "exact", 100.0))
             elif len(query) >= 2 and (
-                full[i].startswith(query)
-                or both[i].startswith(query)
-                or everyone[i].startswith(query)
-                or f"{everyone[i]} {full[i]}".startswith(query)
+                full[i].startswith(query) or both[i].startswith(query) or text.startswith(query)
             ):
                 hits.append(Hit(row, "prefix", score))
-            elif subset[i] >= 50 and _words_in(head, last, f"{all_core[i]} {full[i]}"):
+            # A row's core words are among its full title's, so text holds its words (the
+            # substring tests are a cheap first filter).
+            elif last in text and all(w in text for w in head) and _words_in(head, last, text):
                 hits.append(Hit(row, "words", score))
             elif score >= FUZZY_MIN:
                 hits.append(Hit(row, "fuzzy", score))

@@ -1,0 +1,220 @@
+"""Search's fuzzy candidates: rows by the words typed, a misspelled word read as its nearest
+vocabulary words (by shared deletions or trigrams, then rapidfuzz's ratio)."""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from api.folding import grams
+
+# Postings the look-up adds up, rarest words first: a common word ('love', 'the') adds
+# thousands of rows that barely change the ranking. Never fewer words than MIN_WORDS, and of
+# a word more common than the budget only its most popular ROW_BUDGET rows (a million-track
+# catalogue's 'love' has 30,000).
+ROW_BUDGET = 3000
+MIN_WORDS = 2
+# A word not in the vocabulary stands for up to this many vocabulary words ...
+NEAR_WORDS = 4
+# ... each at least this close (rapidfuzz ratio): one typo in a 5-letter word scores 80.
+NEAR_MIN = 70.0
+# Words this short are not corrected through deletions: a 2-letter word's deletions are single
+# letters, shared by thousands of words.
+DELETE_MIN = 3
+
+
+def _csr(keys: array, values: array, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """values grouped by key (compressed sparse rows), in the order they came within a key:
+    (values in key order, offsets)."""
+    key_column = np.frombuffer(keys, np.int32) if keys else np.zeros(0, np.int32)
+    value_column = np.frombuffer(values, np.int32) if values else np.zeros(0, np.int32)
+    grouped = value_column[np.argsort(key_column, kind="stable")]
+    counts = np.bincount(key_column, minlength=n_keys)
+    return grouped, np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+
+class _Keys:
+    """Positions of strings, found by their 64-bit hashes: for the 68k words and 31k trigrams
+    of the demo catalogue, 0.8 MB of arrays where dicts and the trigram strings held 5 MB in
+    every worker."""
+
+    def __init__(self, strings: list[str]):
+        hashes = _hashes(strings)
+        self.order = np.argsort(hashes, kind="stable").astype(np.int32)
+        self.hashes = hashes[self.order]
+
+    def find(self, probes: np.ndarray) -> list[int]:
+        """The position in the list given at the start of each string hashed (_hashes), or -1."""
+        if not len(self.hashes) or not len(probes):
+            return [-1] * len(probes)
+        at = np.minimum(np.searchsorted(self.hashes, probes), len(self.hashes) - 1)
+        return np.where(self.hashes[at] == probes, self.order[at], -1).tolist()
+
+
+def _hashes(strings) -> np.ndarray:
+    # str hashes are salted per process: the workers fork from the process that built an
+    # index, and a rebuilt index is built where it is read.
+    strings = list(strings)
+    return np.fromiter(map(hash, strings), np.int64, len(strings))
+
+
+def _short(hashes: np.ndarray) -> np.ndarray:
+    return (hashes & 0xFFFFFFFF).astype(np.uint32)
+
+
+def _deletions(word: str) -> set[str]:
+    """word with one letter left out, every way."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class WordIndex:
+    """Every row's words (titles and artists, folded), and ways to correct a misspelled one.
+
+    Replaced an index of every row's trigrams (2.6M postings for the demo catalogue, 0.4 ms a
+    query): a typo spoils one word, and only that word is corrected, among 68k words, not 92k
+    rows. A word one typo away is found through deletions (SymSpell's idea: 'queeen' and 'queen'
+    share 'queen' with a letter left out, 'tme' and 'time' share 'tme'), kept as sorted 64-bit
+    hashes, 5 MB for the demo catalogue where symspellpy's dictionary of strings held ten times
+    that in every worker; words further off are looked up by shared trigrams.
+    """
+
+    def __init__(self, row_words, n_rows: int):
+        """row_words: (row, its words) for every row, most popular first, so that each word's
+        rows are stored in that order and a capped look-up keeps the most popular."""
+        word_ids: dict[str, int] = {}
+        gram_ids: dict[str, int] = {}
+        grams_of: list[frozenset[int]] = []  # per word id
+        word_column, row_column = array("i"), array("i")
+        lengths = np.ones(n_rows)
+        for row, words in row_words:
+            mine: set[int] = set()
+            for word in words:
+                wid = word_ids.get(word)
+                if wid is None:
+                    wid = word_ids[word] = len(word_ids)
+                    grams_of.append(
+                        frozenset(gram_ids.setdefault(g, len(gram_ids)) for g in grams(word))
+                    )
+                mine |= grams_of[wid]
+                word_column.append(wid)
+                row_column.append(row)
+            lengths[row] = max(len(mine), 1)
+        self.vocabulary = list(word_ids)  # in id order: dicts keep insertion order
+        self.word_keys = _Keys(self.vocabulary)
+        # Trigrams are looked up by hash alone: two of 31k colliding in 64 bits is a 1 in 10^10
+        # chance, and would only add a few words for rapidfuzz to judge.
+        self.gram_keys = _Keys(list(gram_ids))
+        del word_ids, gram_ids
+        self.word_rows, self.word_offsets = _csr(word_column, row_column, len(self.vocabulary))
+        del word_column, row_column
+        gram_column, gram_word = array("i"), array("i")
+        for wid, ids in enumerate(grams_of):
+            gram_column.extend(ids)
+            gram_word.extend([wid] * len(ids))
+        self.gram_words, self.gram_offsets = _csr(gram_column, gram_word, len(self.gram_keys.order))
+        self.word_grams = np.fromiter(map(len, grams_of), np.int32, len(grams_of))
+        del grams_of, gram_column, gram_word
+        self._index_deletions()
+        self.counts = np.diff(self.word_offsets).astype(np.int32)
+        # Rare words say more than common ones; long texts share more words by chance.
+        self.idf = np.log((n_rows + 1) / (self.counts + 1))
+        self.norm = 1.0 / np.sqrt(lengths)
+
+    def _index_deletions(self) -> None:
+        shortened, owners = [], array("i")
+        for wid, word in enumerate(self.vocabulary):
+            if len(word) >= DELETE_MIN:
+                mine = _deletions(word)
+                shortened += mine
+                owners.extend([wid] * len(mine))
+        # 32 bits are enough here: a collision only hands rapidfuzz a word to reject.
+        keys = _short(_hashes(shortened))
+        del shortened
+        order = np.argsort(keys, kind="stable")
+        self.deletion_keys = keys[order]
+        self.deletion_words = np.frombuffer(owners, np.int32)[order] if owners else order
+        del owners
+
+    def ids_of(self, words: list[str], hashes: np.ndarray | None = None) -> list[int | None]:
+        """Each word's id, or None for a word not in the vocabulary (hashes: the words')."""
+        found = self.word_keys.find(_hashes(words) if hashes is None else hashes)
+        return [
+            wid if wid >= 0 and self.vocabulary[wid] == word else None
+            for wid, word in zip(found, words)
+        ]
+
+    def near(self, word: str) -> list[tuple[int, float]]:
+        """Vocabulary words close to one not in it, as (word id, similarity 0–1), best first."""
+        found = self._one_typo_away(word) if len(word) >= DELETE_MIN else []
+        if len(found) < NEAR_WORDS:
+            # Also words two typos away ('rapsodie' is one from 'rapsodi', two from 'rhapsody').
+            found = list({*found, *self._sharing_grams(word)})
+        choices = [self.vocabulary[i] for i in found]
+        best = process.extract(
+            word, choices, scorer=fuzz.ratio, limit=NEAR_WORDS, score_cutoff=NEAR_MIN
+        )
+        return [(found[i], score / 100.0) for _, score, i in best]
+
+    def _one_typo_away(self, word: str) -> list[int]:
+        """Words a letter dropped, added, changed or two swapped away: those equal to one of
+        word's deletions, or having word, or one of its deletions, among their own."""
+        shortened = list(_deletions(word))
+        hashes = _hashes([word, *shortened])
+        found = {wid for wid in self.ids_of(shortened, hashes[1:]) if wid is not None}
+        probes = _short(hashes)
+        starts = np.searchsorted(self.deletion_keys, probes, "left")
+        ends = np.searchsorted(self.deletion_keys, probes, "right")
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            found.update(self.deletion_words[start:end].tolist())
+        return list(found)
+
+    def _sharing_grams(self, word: str) -> list[int]:
+        """Up to 3 × NEAR_WORDS words sharing the most trigrams with word (Dice overlap)."""
+        ids = np.asarray(
+            [i for i in self.gram_keys.find(_hashes(grams(word))) if i >= 0], dtype=np.int64
+        )
+        if not len(ids):
+            return []
+        starts, ends = self.gram_offsets[ids], self.gram_offsets[ids + 1]
+        sharing = np.concatenate([self.gram_words[s:e] for s, e in zip(starts, ends)])
+        found, shared = np.unique(sharing, return_counts=True)
+        dice = shared / (self.word_grams[found] + len(ids))
+        if len(found) > 3 * NEAR_WORDS:
+            found = found[np.argpartition(-dice, 3 * NEAR_WORDS - 1)[: 3 * NEAR_WORDS]]
+        return found.tolist()
+
+    def candidates(self, text: str, limit: int, popularity: np.ndarray) -> tuple[list[int], str]:
+        """(up to limit rows sharing the most and rarest words with text, popularity breaking ties;
+        text with each word not in the vocabulary replaced by the nearest one there)."""
+        options: list[tuple[int, float]] = []
+        respelled = []
+        typed = text.split()
+        for word, wid in zip(typed, self.ids_of(typed)):
+            near = [(wid, 1.0)] if wid is not None else self.near(word)
+            options += near
+            respelled.append(self.vocabulary[near[0][0]] if near else word)
+        if not options:
+            return [], text
+        options.sort(key=lambda option: self.counts[option[0]])
+        postings, weights, sizes, total = [], [], [], 0
+        for taken, (wid, similarity) in enumerate(options):
+            start, end = int(self.word_offsets[wid]), int(self.word_offsets[wid + 1])
+            if taken >= MIN_WORDS and total + (end - start) > ROW_BUDGET:
+                break
+            end = min(end, start + ROW_BUDGET)  # the most popular rows of a very common word
+            postings.append(self.word_rows[start:end])
+            weights.append(self.idf[wid] * similarity)
+            sizes.append(end - start)
+            total += end - start
+        if len(postings) == 1:
+            rows, overlap = postings[0], np.full(total, weights[0])
+        else:
+            rows, slot = np.unique(np.concatenate(postings), return_inverse=True)
+            overlap = np.bincount(slot, weights=np.repeat(weights, sizes), minlength=len(rows))
+        # A millionth of a point per popularity unit: breaks ties between equal overlaps only.
+        scores = overlap * self.norm[rows] + popularity[rows] * 1e-6
+        if len(rows) > limit:
+            rows = rows[np.argpartition(-scores, limit - 1)[:limit]]
+        return rows.tolist(), " ".join(respelled)
