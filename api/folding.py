@@ -61,12 +61,10 @@ class Folded:
         return found
 
 
-def grams(text: str, open_end: bool = False) -> set[str]:
-    """Word trigrams with a space on each side; open_end leaves the last word's end unpadded,
-    so that a half-typed word still matches the words it begins."""
-    words = text.split()
+def grams(text: str) -> set[str]:
+    """Word trigrams, each word padded with a space on either side."""
     found: set[str] = set()
-    for i, word in enumerate(words):
-        padded = f" {word}" if open_end and i == len(words) - 1 else f" {word} "
+    for word in text.split():
+        padded = f" {word} "
         found.update(padded[j : j + 3] for j in range(len(padded) - 2))
     return found
