@@ -112,7 +112,7 @@ class SearchIndex:
     # -- candidates ----------------------------------------------------------------------------
 
     def _exact_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
-        """Rows found by whole-key look-ups, which the trigram stage could miss among
+        """Rows found by whole-key look-ups, which the word look-up could miss among
         thousands of equally good overlaps (every track called 'Intro')."""
         found: list[int] = []
         if artist or title:  # two boxes
@@ -166,15 +166,7 @@ class SearchIndex:
             typed = what.split()
             head, last = set(typed[:-1]), typed[-1]
             # A row's core words are among its full title's (but for a bracket glued to a word).
-            # Substring tests first: false for nearly every row, they cost a tenth of splitting
-            # the title into words.
-            found += [
-                r
-                for r in rows[:ARTIST_SCAN]
-                if last in full[r]
-                and all(w in full[r] for w in head)
-                and _words_in(head, last, full[r])
-            ]
+            found += [r for r in rows[:ARTIST_SCAN] if _words_in(head, last, full[r])]
         return found
 
     # -- scoring -------------------------------------------------------------------------------
@@ -230,16 +222,13 @@ class SearchIndex:
         both = [f"{p} {c}" for p, c in zip(primary, core)]
         all_core = [f"{e} {c}" for e, c in zip(everyone, core)]
 
-        def scores(text, choices, scorer):
-            return process.cdist([text], choices, scorer=scorer, workers=1)[0]
-
         similarity = np.max(
             [
-                scores(query_core, core, fuzz.ratio),
-                scores(query, full, fuzz.ratio),
-                scores(query, primary, fuzz.ratio),
-                scores(query, both, fuzz.token_sort_ratio),
-                scores(query, all_core, fuzz.token_sort_ratio),
+                _scores(query_core, core, fuzz.ratio),
+                _scores(query, full, fuzz.ratio),
+                _scores(query, primary, fuzz.ratio),
+                _scores(query, both, fuzz.token_sort_ratio),
+                _scores(query, all_core, fuzz.token_sort_ratio),
             ],
             axis=0,
         )
@@ -249,7 +238,7 @@ class SearchIndex:
         if len(weaker):
             texts = [f"{all_core[i]} {full[i]}" for i in weaker.tolist()]
             similarity[weaker] = np.maximum(
-                similarity[weaker], 0.8 * scores(query, texts, fuzz.token_set_ratio)
+                similarity[weaker], 0.8 * _scores(query, texts, fuzz.token_set_ratio)
             )
         words = query.split()
         head, last = set(words[:-1]), words[-1]
@@ -264,9 +253,8 @@ class SearchIndex:
                 full[i].startswith(query) or both[i].startswith(query) or text.startswith(query)
             ):
                 hits.append(Hit(row, "prefix", score))
-            # A row's core words are among its full title's, so text holds its words (the
-            # substring tests are a cheap first filter).
-            elif last in text and all(w in text for w in head) and _words_in(head, last, text):
+            # A row's core words are among its full title's, so text holds its words.
+            elif _words_in(head, last, text):
                 hits.append(Hit(row, "words", score))
             elif score >= FUZZY_MIN:
                 hits.append(Hit(row, "fuzzy", score))
@@ -276,19 +264,17 @@ class SearchIndex:
         full = [self.full[r] for r in rows]
         core = [self.core[r] for r in rows]
         artists = [self.artist_keys[r] for r in rows]
-        everyone = [" ".join(a) for a in artists]
+        everyone = [self.artist_text[r] for r in rows]
         primary = [a[0] if a else "" for a in artists]
-
-        def scores(text, choices, scorer):
-            return process.cdist([text], choices, scorer=scorer, workers=1)[0]
 
         if artist:
             artist_score = np.maximum(
-                scores(artist, primary, fuzz.ratio), scores(artist, everyone, fuzz.token_set_ratio)
+                _scores(artist, primary, fuzz.ratio),
+                _scores(artist, everyone, fuzz.token_set_ratio),
             )
         if title:
             title_score = np.maximum(
-                scores(title_core, core, fuzz.ratio), scores(title, full, fuzz.ratio)
+                _scores(title_core, core, fuzz.ratio), _scores(title, full, fuzz.ratio)
             )
         if artist and title:
             similarity = 0.35 * artist_score + 0.65 * title_score
@@ -343,8 +329,16 @@ class SearchIndex:
         return ranked[:limit]
 
 
+def _scores(text: str, choices: list[str], scorer) -> np.ndarray:
+    """scorer's similarity of text to each choice (rapidfuzz's batch scorer, one thread)."""
+    return process.cdist([text], choices, scorer=scorer, workers=1)[0]
+
+
 def _words_in(head: set[str], last: str, text: str) -> bool:
     """Every word is one of text's; the last may be the start of one (it is still being typed)."""
+    # Substring tests first: false for nearly every candidate, they cost a tenth of the split.
+    if last not in text or not all(w in text for w in head):
+        return False
     mine = set(text.split())
     return head <= mine and any(w.startswith(last) for w in mine)
 
