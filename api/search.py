@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import bisect
 import threading
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from api.folding import Folded, core_title, fold
+from api.lookups import CLOSE, KeyLookups, words_in
 from api.word_index import WordIndex
 
 # How a result matched, best first; the tier decides the order before the score does.
 KINDS = ("exact", "prefix", "words", "fuzzy")
 # Below this a fuzzy candidate is noise ("qzxqzx vlorp" scores about 40 against anything).
 FUZZY_MIN = 62.0
-# predict takes a fuzzy best match at or above this score; below it answers "did you mean".
-STRONG = 85.0
+# predict takes a fuzzy best match at or above this score; below it answers "did you mean". The
+# look-ups read half of a text as a title or an artist from the same closeness.
+STRONG = CLOSE
 # Candidates the word look-up hands to rapidfuzz: enough that the intended track survives a
 # typo in a common word (40 keep 96% top-1 on 1,000 misspelled one-box queries, as 60 did).
 CANDIDATES = 40
-# Titles beginning with the text typed whose tracks are checked as prefix matches.
-PREFIX_TITLES = 20
-# An artist-only query lists the artist's most popular tracks, not all of them.
-PER_ARTIST = 60
-# A known artist with a word of the title: this many of the artist's most popular tracks are
-# checked for the word (the busiest artist of the 114k catalogue has 332).
-ARTIST_SCAN = 2000
+# Rows scored with rapidfuzz's batch scorer rather than one call a pair above this many.
+BATCH_FROM = 8
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class Hit:
     score: float
 
 
-class SearchIndex:
+class SearchIndex(KeyLookups):
     """The searchable text of every stored track, with a word index for candidate look-up."""
 
     def __init__(self, ids, names, artists, genres, popularity):
@@ -109,67 +106,7 @@ class SearchIndex:
             "source": "catalogue",
         }
 
-    # -- candidates ----------------------------------------------------------------------------
-
-    def _exact_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
-        """Rows found by whole-key look-ups, which the word look-up could miss among
-        thousands of equally good overlaps (every track called 'Intro')."""
-        found: list[int] = []
-        if artist or title:  # two boxes
-            if title:
-                for key in {fold(title), core_title(title)}:
-                    rows = self.by_title.get(key, ())
-                    found += [r for r in rows if not artist or artist in self.artist_keys[r]]
-            elif artist:
-                found += self.by_artist.get(artist, ())[:PER_ARTIST]
-            return found
-        text = " ".join(words)
-        found += self.by_title.get(text, ())[:PER_ARTIST]
-        found += self.by_artist.get(text, ())[:PER_ARTIST]
-        # "artist title" or "title artist" in one box: try every split of the words.
-        for i in range(1, len(words)):
-            left, right = " ".join(words[:i]), " ".join(words[i:])
-            for who, what in ((left, right), (right, left)):
-                if who in self.by_artist:
-                    found += [r for r in self.by_title.get(what, ()) if who in self.artist_keys[r]]
-        return found
-
-    def _prefix_candidates(self, text: str) -> list[int]:
-        """The most popular tracks of the first PREFIX_TITLES titles beginning with text, which
-        the word look-up ranks no higher than any other track holding its words ('1 0')."""
-        if len(text) < 2:
-            return []
-        found: list[int] = []
-        start = bisect.bisect_left(self.title_keys, text)
-        for key in self.title_keys[start : start + PREFIX_TITLES]:
-            if not key.startswith(text):
-                break
-            found += self.by_title[key][:3]
-        return found
-
-    def _artist_word_candidates(self, words: list[str], artist: str, title: str) -> list[int]:
-        """A known artist's tracks whose title holds the other words typed ('burna boy' and
-        'hand'): common words would hide them from the word look-up."""
-        if artist or title:
-            pairs = [(artist, title)] if artist and title else []
-        else:
-            pairs = []
-            for i in range(1, len(words)):
-                left, right = " ".join(words[:i]), " ".join(words[i:])
-                pairs += [(left, right), (right, left)]
-        found: list[int] = []
-        full = self.full
-        for who, what in pairs:
-            rows = self.by_artist.get(who)
-            if not rows:
-                continue
-            typed = what.split()
-            head, last = set(typed[:-1]), typed[-1]
-            # A row's core words are among its full title's (but for a bracket glued to a word).
-            found += [r for r in rows[:ARTIST_SCAN] if _words_in(head, last, full[r])]
-        return found
-
-    # -- scoring -------------------------------------------------------------------------------
+    # -- ranking -------------------------------------------------------------------------------
 
     def search(self, q=None, artist=None, track=None, limit: int = 10) -> list[Hit]:
         """Tracks matching one box (q: 'artist title' in either order, or either alone) or two
@@ -185,21 +122,35 @@ class SearchIndex:
         if not query:
             return []
         words = query.split()
+        # Each tier runs only when those before it found nothing: text that names tracks by a
+        # whole title or artist, mended or not, needs no ranking of every track sharing a word.
+        # An artist's titles holding the words typed come with the exact matches ('be still'
+        # with 'still' for 'hillsong worship still').
         exact = self._exact_candidates(words, artist_key, title_key)
-        by_artist = self._artist_word_candidates(words, artist_key, title_key)
-        fuzzy, respelled = self.words.candidates(query, CANDIDATES, self.popularity)
-        if respelled != query:
-            # The whole-key look-ups again with the typos mended ('queeen' → 'queen'), which
-            # finds an artist's or a title's tracks among thousands sharing one of its words.
-            fuzzy = self._exact_candidates(respelled.split(), "", "") + fuzzy
-        prefixed = self._prefix_candidates(query if q is not None else title_key)
-        rows = list(dict.fromkeys(exact + by_artist + prefixed + fuzzy))
-        if not rows:
-            return []
+        named = exact + self._artist_word_candidates(words, artist_key, title_key)
+        readings = None
+        if not named:
+            readings = self.words.readings(words)
+            named = self._mended_candidates(words, readings) or self._half_known_candidates(words)
+        rows = named + self._prefix_candidates(query if q is not None else title_key)
         if q is not None:
-            hits = self._score_one_box(rows, query, title_core, set(exact))
+            score_rows = partial(
+                self._score_one_box, query=query, query_core=title_core, exact=set(exact)
+            )
         else:
-            hits = self._score_two_boxes(rows, artist_key, title_key, title_core)
+            score_rows = partial(
+                self._score_two_boxes, artist=artist_key, title=title_key, title_core=title_core
+            )
+        hits = []
+        if named:
+            hits = score_rows(list(dict.fromkeys(rows)))
+        if not hits:
+            # Nothing named (or all of it too far from the text typed): rows by shared words.
+            if readings is None:
+                readings = self.words.readings(words)
+            readings = self.words.widen(words, readings)
+            rows += self.words.candidates(readings, CANDIDATES, self.popularity)
+            hits = score_rows(list(dict.fromkeys(rows))) if rows else []
         rank = {kind: i for i, kind in enumerate(KINDS)}
         popularity = self.popularity
         # Scores are compared in whole points: closer than that is a tie, and popularity decides.
@@ -220,31 +171,29 @@ class SearchIndex:
         everyone = [self.artist_text[r] for r in rows]
         primary = [keys[0] if keys else "" for keys in map(self.artist_keys.__getitem__, rows)]
         both = [f"{p} {c}" for p, c in zip(primary, core)]
+        turned = [f"{c} {p}" for p, c in zip(primary, core)]
         all_core = [f"{e} {c}" for e, c in zip(everyone, core)]
-
-        similarity = np.max(
-            [
-                _scores(query_core, core, fuzz.ratio),
-                _scores(query, full, fuzz.ratio),
-                _scores(query, primary, fuzz.ratio),
-                _scores(query, both, fuzz.token_sort_ratio),
-                _scores(query, all_core, fuzz.token_sort_ratio),
-            ],
-            axis=0,
+        similarity = _best_scores(
+            (query_core, core, fuzz.ratio),
+            (query, full, fuzz.ratio),
+            (query, primary, fuzz.ratio),
+            # Word order kept, as typed in one box: a token sort would move a misspelled first
+            # letter ('oholigang') away from its place.
+            (query, both, fuzz.ratio),
+            (query, turned, fuzz.ratio),
+            (query, all_core, fuzz.token_sort_ratio),
         )
-        # Some of the words, typed well (a partial artist, a title fragment): at most 80, so
-        # only worth computing where the whole-text scores are lower.
-        weaker = np.flatnonzero(similarity < 80.0)
-        if len(weaker):
-            texts = [f"{all_core[i]} {full[i]}" for i in weaker.tolist()]
-            similarity[weaker] = np.maximum(
-                similarity[weaker], 0.8 * _scores(query, texts, fuzz.token_set_ratio)
-            )
+        for i, score in enumerate(similarity):
+            # Some of the words, typed well (a partial artist, a title fragment): at most 80, so
+            # only worth computing where the whole-text scores are lower.
+            if score < 80.0:
+                text = f"{all_core[i]} {full[i]}"
+                similarity[i] = max(score, 0.8 * fuzz.token_set_ratio(query, text))
         words = query.split()
         head, last = set(words[:-1]), words[-1]
         hits = []
         for i, row in enumerate(rows):
-            score = float(similarity[i])
+            score = similarity[i]
             text = f"{everyone[i]} {full[i]}"
             # The look-ups found it by a whole key (title, artist, artist + title either way).
             if row in exact or query == full[i] or query == core[i]:
@@ -254,7 +203,7 @@ class SearchIndex:
             ):
                 hits.append(Hit(row, "prefix", score))
             # A row's core words are among its full title's, so text holds its words.
-            elif _words_in(head, last, text):
+            elif words_in(head, last, text):
                 hits.append(Hit(row, "words", score))
             elif score >= FUZZY_MIN:
                 hits.append(Hit(row, "fuzzy", score))
@@ -268,16 +217,13 @@ class SearchIndex:
         primary = [a[0] if a else "" for a in artists]
 
         if artist:
-            artist_score = np.maximum(
-                _scores(artist, primary, fuzz.ratio),
-                _scores(artist, everyone, fuzz.token_set_ratio),
+            artist_score = _best_scores(
+                (artist, primary, fuzz.ratio), (artist, everyone, fuzz.token_set_ratio)
             )
         if title:
-            title_score = np.maximum(
-                _scores(title_core, core, fuzz.ratio), _scores(title, full, fuzz.ratio)
-            )
+            title_score = _best_scores((title_core, core, fuzz.ratio), (title, full, fuzz.ratio))
         if artist and title:
-            similarity = 0.35 * artist_score + 0.65 * title_score
+            similarity = [0.35 * a + 0.65 * t for a, t in zip(artist_score, title_score)]
         else:
             similarity = artist_score if artist else title_score
         hits = []
@@ -293,18 +239,18 @@ class SearchIndex:
             artist_prefix = not artist or any(a.startswith(artist) for a in names)
             title_prefix = not title or full[i].startswith(title) or core[i].startswith(title)
             if len(artist) + len(title) >= 2 and artist_prefix and title_prefix:
-                hits.append(Hit(row, "prefix", float(similarity[i])))
+                hits.append(Hit(row, "prefix", similarity[i]))
                 continue
             title_words_typed = title.split()
             if set(artist.split()) <= artist_words and (
                 not title_words_typed
-                or _words_in(
+                or words_in(
                     set(title_words_typed[:-1]), title_words_typed[-1], " ".join(title_words)
                 )
             ):
-                hits.append(Hit(row, "words", float(similarity[i])))
+                hits.append(Hit(row, "words", similarity[i]))
             elif similarity[i] >= FUZZY_MIN:
-                hits.append(Hit(row, "fuzzy", float(similarity[i])))
+                hits.append(Hit(row, "fuzzy", similarity[i]))
         return hits
 
     def artists_matching(self, hits: list[Hit], query: str, limit: int = 5) -> list[dict]:
@@ -329,18 +275,18 @@ class SearchIndex:
         return ranked[:limit]
 
 
-def _scores(text: str, choices: list[str], scorer) -> np.ndarray:
-    """scorer's similarity of text to each choice (rapidfuzz's batch scorer, one thread)."""
-    return process.cdist([text], choices, scorer=scorer, workers=1)[0]
-
-
-def _words_in(head: set[str], last: str, text: str) -> bool:
-    """Every word is one of text's; the last may be the start of one (it is still being typed)."""
-    # Substring tests first: false for nearly every candidate, they cost a tenth of the split.
-    if last not in text or not all(w in text for w in head):
-        return False
-    mine = set(text.split())
-    return head <= mine and any(w.startswith(last) for w in mine)
+def _best_scores(*measures) -> list[float]:
+    """Per choice, the best of several (text, choices, scorer) similarities: rapidfuzz's batch
+    scorer for many choices, plain calls for a few (one batch call costs some six plain ones)."""
+    if len(measures[0][1]) > BATCH_FROM:
+        scores = [
+            process.cdist([t], c, scorer=s, workers=1, dtype=np.float64)[0] for t, c, s in measures
+        ]
+        return np.max(scores, axis=0).tolist()
+    return [
+        max(scorer(text, choices[i]) for text, choices, scorer in measures)
+        for i in range(len(measures[0][1]))
+    ]
 
 
 def build_index(catalogue) -> SearchIndex:

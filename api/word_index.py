@@ -1,12 +1,12 @@
-"""Search's fuzzy candidates: rows by the words typed, a misspelled word read as its nearest
-vocabulary words (by shared deletions or trigrams, then rapidfuzz's ratio)."""
+"""Search's word index: each typed word read as vocabulary words (itself, or the nearest by
+shared deletions or trigrams, then rapidfuzz's ratio), and the rows sharing the words read."""
 
 from __future__ import annotations
 
 from array import array
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from api.folding import grams
 
@@ -76,9 +76,9 @@ class WordIndex:
     query): a typo spoils one word, and only that word is corrected, among 68k words, not 92k
     rows. A word one typo away is found through deletions (SymSpell's idea: 'queeen' and 'queen'
     share 'queen' with a letter left out, 'tme' and 'time' share 'tme'), kept as sorted 32-bit
-    hashes: 3.4 MB for the demo catalogue's 428k deletions, where a dictionary of them as
-    strings (symspellpy's form) would take some 30 MB of every worker by Python's object sizes.
-    Words further off are looked up by shared trigrams.
+    hashes: 4.0 MB for the demo catalogue's 428k deletions and 68k words, where a dictionary of
+    them as strings (symspellpy's form) would take some 30 MB of every worker by Python's object
+    sizes. Words further off are looked up by shared trigrams.
     """
 
     def __init__(self, row_words, n_rows: int):
@@ -124,7 +124,9 @@ class WordIndex:
         self.norm = 1.0 / np.sqrt(lengths)
 
     def _index_deletions(self) -> None:
-        shortened, owners = [], array("i")
+        # Each word is filed under itself too, so that one look-up of a typed word's deletions
+        # also finds the words equal to one of them (a letter added: 'queeen').
+        shortened, owners = list(self.vocabulary), array("i", range(len(self.vocabulary)))
         for wid, word in enumerate(self.vocabulary):
             if len(word) >= DELETE_MIN:
                 mine = _deletions(word)
@@ -138,37 +140,59 @@ class WordIndex:
         self.deletion_words = np.frombuffer(owners, np.int32)[order] if owners else order
         del owners
 
-    def ids_of(self, words: list[str], hashes: np.ndarray | None = None) -> list[int | None]:
-        """Each word's id, or None for a word not in the vocabulary (hashes: the words')."""
-        found = self.word_keys.find(_hashes(words) if hashes is None else hashes)
+    def ids_of(self, words: list[str]) -> list[int | None]:
+        """Each word's id, or None for a word not in the vocabulary."""
+        found = self.word_keys.find(_hashes(words))
         return [
             wid if wid >= 0 and self.vocabulary[wid] == word else None
             for wid, word in zip(found, words)
         ]
 
-    def near(self, word: str) -> list[tuple[int, float]]:
-        """Vocabulary words close to one not in it, as (word id, similarity 0–1), best first."""
-        found = self._one_typo_away(word) if len(word) >= DELETE_MIN else []
-        if len(found) < NEAR_WORDS:
-            # Also words two typos away ('rapsodie' is one from 'rapsodi', two from 'rhapsody').
-            found = list({*found, *self._sharing_grams(word)})
-        choices = [self.vocabulary[i] for i in found]
-        best = process.extract(
-            word, choices, scorer=fuzz.ratio, limit=NEAR_WORDS, score_cutoff=NEAR_MIN
-        )
-        return [(found[i], score / 100.0) for _, score, i in best]
+    def readings(self, typed: list[str]) -> list[list[tuple[int, float]]]:
+        """Each typed word as vocabulary words, (word id, similarity 0–1) best first: a known
+        word is itself alone at 1.0; another, the words one typo away."""
+        return [
+            [(wid, 1.0)] if wid is not None else self._ranked(word, self._one_typo_away(word))
+            for word, wid in zip(typed, self.ids_of(typed))
+        ]
+
+    def widen(self, typed: list[str], readings: list[list[tuple[int, float]]]):
+        """readings with words two typos away added ('rapsodie' is one from 'rapsodi', two from
+        'rhapsody') for every unknown word with fewer than NEAR_WORDS readings."""
+        widened = []
+        for word, options in zip(typed, readings):
+            # Only a known word reads as itself at 1.0 (no other word has a ratio of 100).
+            if len(options) < NEAR_WORDS and not (options and options[0][1] == 1.0):
+                found = {wid for wid, _ in options}.union(self._sharing_grams(word))
+                options = self._ranked(word, list(found))
+            widened.append(options)
+        return widened
+
+    def _ranked(self, word: str, found: list[int]) -> list[tuple[int, float]]:
+        """The NEAR_WORDS of the found words closest to word, from NEAR_MIN up, best first."""
+        vocabulary = self.vocabulary
+        scored = []
+        for wid in found:
+            # Plain calls: a word has a few neighbours, and one batch call costs some six of them.
+            score = fuzz.ratio(word, vocabulary[wid], score_cutoff=NEAR_MIN)
+            if score:
+                scored.append((-score, wid))
+        scored.sort()
+        return [(wid, -score / 100.0) for score, wid in scored[:NEAR_WORDS]]
 
     def _one_typo_away(self, word: str) -> list[int]:
         """Words a letter dropped, added, changed or two swapped away: those equal to one of
-        word's deletions, or having word, or one of its deletions, among their own."""
-        shortened = list(_deletions(word))
-        hashes = _hashes([word, *shortened])
-        found = {wid for wid in self.ids_of(shortened, hashes[1:]) if wid is not None}
-        probes = _short(hashes)
+        word's deletions, or having word, or one of its deletions, among their own (none for a
+        word shorter than DELETE_MIN)."""
+        if len(word) < DELETE_MIN:
+            return []
+        probes = _short(_hashes([word, *_deletions(word)]))
         starts = np.searchsorted(self.deletion_keys, probes, "left")
         ends = np.searchsorted(self.deletion_keys, probes, "right")
+        found: set[int] = set()
         for start, end in zip(starts.tolist(), ends.tolist()):
-            found.update(self.deletion_words[start:end].tolist())
+            if start < end:
+                found.update(self.deletion_words[start:end].tolist())
         return list(found)
 
     def _sharing_grams(self, word: str) -> list[int]:
@@ -186,18 +210,12 @@ class WordIndex:
             found = found[np.argpartition(-dice, 3 * NEAR_WORDS - 1)[: 3 * NEAR_WORDS]]
         return found.tolist()
 
-    def candidates(self, text: str, limit: int, popularity: np.ndarray) -> tuple[list[int], str]:
-        """(up to limit rows sharing the most and rarest words with text, popularity breaking ties;
-        text with each word not in the vocabulary replaced by the nearest one there)."""
-        options: list[tuple[int, float]] = []
-        respelled = []
-        typed = text.split()
-        for word, wid in zip(typed, self.ids_of(typed)):
-            near = [(wid, 1.0)] if wid is not None else self.near(word)
-            options += near
-            respelled.append(self.vocabulary[near[0][0]] if near else word)
+    def candidates(self, readings, limit: int, popularity: np.ndarray) -> list[int]:
+        """Up to limit rows sharing the most and rarest of the words read (readings), popularity
+        breaking ties."""
+        options = [option for options in readings for option in options]
         if not options:
-            return [], text
+            return []
         options.sort(key=lambda option: self.counts[option[0]])
         postings, weights, sizes, total = [], [], [], 0
         for taken, (wid, similarity) in enumerate(options):
@@ -218,4 +236,4 @@ class WordIndex:
         scores = overlap * self.norm[rows] + popularity[rows] * 1e-6
         if len(rows) > limit:
             rows = rows[np.argpartition(-scores, limit - 1)[:limit]]
-        return rows.tolist(), " ".join(respelled)
+        return rows.tolist()

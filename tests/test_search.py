@@ -111,6 +111,25 @@ def test_misspelled_queries_find_the_intended_track(index):
     assert all(p is not None and p <= 3 for p in positions), misses
 
 
+# Typos no respelling of a word mends on its own: one that makes another real word ('kape' is a
+# word of the catalogue, Kapes the artist meant; 'thee'), and a title's first two letters swapped,
+# which moves the word away when the words are sorted for comparison.
+HARDER = [
+    ({"q": "Kape No"}, "Kapes", "No"),
+    ({"q": "spend thee night pal joey"}, "Pal Joey", "Spend the Night"),
+    ({"q": "Ncrypta oHoligang"}, "Ncrypta", "Hooligang"),
+    ({"q": "Payiz aTladro"}, "Taladro", "Payiz"),
+]
+
+
+@pytest.mark.parametrize(("query", "artist", "title"), HARDER)
+def test_typos_into_real_words_find_the_track(index, query, artist, title):
+    want = intended(index, artist, title)
+    assert want, f"{artist} – {title} is not in the catalogue"
+    hits = index.search(limit=3, **query)
+    assert hits and index.ids[hits[0].row] in want, [index.names[h.row] for h in hits]
+
+
 def test_one_word_of_a_title_with_the_artist_finds_it(index):
     # The artists with the most catalogue tracks, and a word of a title that other titles of
     # theirs share grams with: the case the trigram stage alone missed ('burna boy', 'hand').
